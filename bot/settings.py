@@ -1,0 +1,63 @@
+"""Settings, read once from the environment (and `.env`) into one typed object."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///touchpoint.db",
+        validation_alias=AliasChoices("TOUCHPOINT_DATABASE_URL"),
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", validation_alias=AliasChoices("TOUCHPOINT_PUBLIC_URL")
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TOUCHPOINT_SECRET_KEY")
+    )
+    dialogs_dir: Path = Field(
+        default=PROJECT_ROOT / "dialogs", validation_alias=AliasChoices("TOUCHPOINT_DIALOGS_DIR")
+    )
+    templates_dir: Path = Field(
+        default=PROJECT_ROOT / "templates",
+        validation_alias=AliasChoices("TOUCHPOINT_TEMPLATES_DIR"),
+    )
+    default_region: str = Field(
+        default="GB", validation_alias=AliasChoices("TOUCHPOINT_DEFAULT_REGION")
+    )
+
+    twilio_account_sid: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID")
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN")
+    )
+    twilio_from_number: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_FROM_NUMBER")
+    )
+    twilio_api_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_API_BASE_URL")
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET")
+    )
+    telegram_api_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_API_BASE_URL")
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
