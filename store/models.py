@@ -18,10 +18,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -252,3 +254,23 @@ class AuditEvent(Base):
     record_id: Mapped[int | None] = mapped_column(BigInteger)
     address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ImmutableVersionError(RuntimeError):
+    """A submitted plan version was about to change."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_submitted_versions(session: Session, _ctx: object, _i: object) -> None:
+    for obj in session.dirty:
+        if not isinstance(obj, PlanVersion):
+            continue
+        state = inspect(obj)
+        if not state.attrs.sections.history.has_changes():
+            continue
+        status_history = state.attrs.status.history
+        before = (status_history.deleted or status_history.unchanged or [obj.status])[0]
+        if before != "draft":
+            raise ImmutableVersionError(
+                f"plan version {obj.id} is {before}; only a draft can change"
+            )

@@ -1,0 +1,229 @@
+"""The assistant as one object: dialogs, wording and safety loaded once; one message,
+one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot.engine.actions import ACTIONS
+from bot.engine.compiler import DialogSet
+from bot.engine.runner import Engine
+from bot.engine.turn import Turn
+from bot.router import Router
+from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
+from bot.settings import Settings
+from bot.types import Inbound, Step
+from bot.wording import Wording
+from store.db import Database
+from store.models import Alert, ChannelIdentity, Message, Participant, Team
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_STORED_CHARS = 20_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def clean_text(text: str) -> str:
+    """What can be stored on every database: no NUL, no lone surrogates; nothing else changes."""
+    text = text.replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")[:MAX_STORED_CHARS]
+
+
+def load_service(dialogs_dir: Path) -> dict[str, Any]:
+    """Numbers for people we do not know: the service's emergency and national lines."""
+    data = yaml.safe_load((dialogs_dir / "safety" / "numbers.yaml").read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "emergency_number" not in data:
+        raise ValueError(f"{dialogs_dir / 'safety' / 'numbers.yaml'}: needs emergency_number")
+    data.setdefault("national_lines", [])
+    return data
+
+
+@dataclass(frozen=True)
+class Outcome:
+    step: Step
+    message_id: int | None
+
+
+class Assistant:
+    def __init__(self, settings: Settings, db: Database, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.wording = Wording(settings.templates_dir)
+        self.dialogs = DialogSet.load(
+            settings.dialogs_dir, actions=ACTIONS, template_exists=self.wording.exists
+        )
+        phrases = settings.dialogs_dir / "safety" / "phrases.yaml"
+        self.screen = RiskScreen.from_file(phrases if phrases.exists() else DEFAULT_PHRASES)
+        self.service = load_service(settings.dialogs_dir)
+        self.engine = Engine(self.dialogs, self.wording)
+        self.router = Router(self.engine, self.wording, self.screen, self.service)
+
+    def handle(self, inbound: Inbound, *, inline_limit: int | None = None) -> Step:
+        """Handle one inbound message in one transaction. Replies past `inline_limit`
+        go to the outbox in that same transaction."""
+        text = clean_text(inbound.text)
+        risk = self.screen.match(text)
+        try:
+            with self.db.write() as session:
+                return self._handle(session, inbound, text, risk, inline_limit)
+        except _Duplicate:
+            return Step(replies=(), duplicate=True)
+        except OperationalError:
+            raise  # the database is down or locked: the channel answers 503 and is retried
+        except Exception:
+            log.exception("message handling failed; sending the fallback reply")
+            return self._fallback(inbound, text, risk)
+
+    def _handle(
+        self,
+        session: Session,
+        inbound: Inbound,
+        text: str,
+        risk: RiskMatch | None,
+        inline_limit: int | None,
+    ) -> Step:
+        now = self.clock()
+        if self._seen(session, inbound):
+            raise _Duplicate
+        participant = self._identify(session, inbound)
+        message = Message(
+            participant_id=participant.id if participant else None,
+            channel=inbound.channel.value,
+            address=inbound.address,
+            direction="in",
+            external_id=inbound.external_id,
+            body=text,
+            status="received",
+            created_at=now,
+        )
+        session.add(message)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise _Duplicate from exc
+        if participant is None:
+            replies = self.router.unknown_sender(risk)
+            self._record_replies(session, inbound, None, replies, inline_limit, now)
+            return Step(replies=tuple(replies[:inline_limit]), safety_alert=risk is not None)
+        participant.last_inbound_at = now
+        turn = Turn(session=session, participant=participant, team=participant.team, now=now)
+        alerted = self.router.route(turn, text, risk, message.id)
+        self._record_replies(session, inbound, participant.id, turn.replies, inline_limit, now)
+        inline = turn.replies if inline_limit is None else turn.replies[:inline_limit]
+        return Step(replies=tuple(inline), participant_id=participant.id, safety_alert=alerted)
+
+    @staticmethod
+    def _seen(session: Session, inbound: Inbound) -> bool:
+        found = session.scalar(
+            select(Message.id).where(
+                Message.channel == inbound.channel.value,
+                Message.external_id == inbound.external_id,
+            )
+        )
+        return found is not None
+
+    @staticmethod
+    def _identify(session: Session, inbound: Inbound) -> Participant | None:
+        """Only a verified identity is anybody; the row is locked so one person's
+        messages are handled one at a time."""
+        participant_id = session.scalar(
+            select(ChannelIdentity.participant_id).where(
+                ChannelIdentity.channel == inbound.channel.value,
+                ChannelIdentity.address == inbound.address,
+                ChannelIdentity.verified_at.is_not(None),
+            )
+        )
+        if participant_id is None:
+            return None
+        return session.scalars(
+            select(Participant).where(Participant.id == participant_id).with_for_update()
+        ).one_or_none()
+
+    @staticmethod
+    def _record_replies(
+        session: Session,
+        inbound: Inbound,
+        participant_id: int | None,
+        replies: list[str],
+        inline_limit: int | None,
+        now: datetime,
+    ) -> None:
+        for index, reply in enumerate(replies):
+            inline = inline_limit is None or index < inline_limit
+            session.add(
+                Message(
+                    participant_id=participant_id,
+                    channel=inbound.channel.value,
+                    address=inbound.address,
+                    direction="out",
+                    body=reply,
+                    status="inline" if inline else "queued",
+                    next_attempt_at=None if inline else now,
+                    created_at=now,
+                )
+            )
+
+    def _fallback(self, inbound: Inbound, text: str, risk: RiskMatch | None) -> Step:
+        """Something failed while handling: still answer, still raise the alert."""
+        replies: list[str] = []
+        participant_id: int | None = None
+        try:
+            with self.db.write() as session:
+                participant = self._identify(session, inbound)
+                participant_id = participant.id if participant else None
+                message = Message(
+                    participant_id=participant_id,
+                    channel=inbound.channel.value,
+                    address=inbound.address,
+                    direction="in",
+                    external_id=inbound.external_id,
+                    body=text,
+                    status="received",
+                    created_at=self.clock(),
+                )
+                session.add(message)
+                session.flush()
+                if risk is not None:
+                    session.add(
+                        Alert(
+                            participant_id=participant_id,
+                            kind="risk_language",
+                            category=risk.category,
+                            message_id=message.id,
+                            created_at=self.clock(),
+                        )
+                    )
+                    team = participant.team if participant else None
+                    replies.append(self.router.safety(None, participant, team))
+                replies.append(self.wording.render("system/error", service=self.service))
+                self._record_replies(session, inbound, participant_id, replies, None, self.clock())
+        except IntegrityError:
+            return Step(replies=(), duplicate=True)
+        except Exception:
+            log.exception("the fallback reply failed too")
+            if not replies:
+                replies = [self.wording.render("system/error", service=self.service)]
+        return Step(replies=tuple(replies), participant_id=participant_id,
+                    safety_alert=risk is not None)
+
+    def team_for(self, session: Session, team_id: int) -> Team | None:
+        return session.get(Team, team_id)

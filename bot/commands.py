@@ -1,0 +1,143 @@
+"""What each `touchpoint` subcommand does; bot/cli.py only parses arguments."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.assistant import Assistant, load_service
+from bot.channels.console import chat as console_chat
+from bot.engine.actions import ACTIONS
+from bot.engine.compiler import DialogSet, check_dialog, load_all
+from bot.engine.spec import DialogFileError
+from bot.enrolment import EnrolmentError, add_participant, get_or_create_team
+from bot.settings import Settings
+from bot.wording import Wording
+from store.db import Database, upgrade
+from store.models import Participant
+
+DEMO_TEAM = "Demo community mental health team"
+DEMO_PARTICIPANT = "Alex"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def dialogs_check(settings: Settings) -> int:
+    wording = Wording(settings.templates_dir)
+    loaded, problems = load_all(settings.dialogs_dir)
+    names = [d.spec.dialog for d in loaded]
+    for dialog in loaded:
+        problems.extend(
+            check_dialog(dialog, actions=ACTIONS, template_exists=wording.exists,
+                         dialog_names=names)
+        )
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    print(f"{len(loaded)} dialogs OK: {', '.join(sorted(names))}")
+    return 0
+
+
+def dialogs_graph(settings: Settings, name: str) -> int:
+    wording = Wording(settings.templates_dir)
+    try:
+        dialogs = DialogSet.load(settings.dialogs_dir, actions=ACTIONS,
+                                 template_exists=wording.exists)
+    except DialogFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if name not in dialogs:
+        known = ", ".join(sorted(dialogs.dialogs))
+        print(f"There is no dialog called {name!r}. Dialogs: {known}.", file=sys.stderr)
+        return 1
+    sys.stdout.write(dialogs[name].mermaid())
+    return 0
+
+
+def db_upgrade(settings: Settings) -> int:
+    upgrade(settings.database_url)
+    print("The database is up to date.")
+    return 0
+
+
+def participant_add(
+    settings: Settings, *, name: str, team: str, phone: str | None, telegram: str | None
+) -> int:
+    db = Database(settings.database_url)
+    db.check_migrated()
+    service = load_service(settings.dialogs_dir)
+    try:
+        with db.write() as session:
+            team_row = get_or_create_team(session, team, service)
+            participant = add_participant(
+                session, name=name, team=team_row, now=_now(), phone=phone,
+                telegram_chat_id=telegram,
+            )
+            participant_id = participant.id
+    except EnrolmentError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"Participant {participant_id} added. Chat as them with: "
+          f"touchpoint chat --participant {participant_id}")
+    return 0
+
+
+def chat(settings: Settings, participant_id: int) -> int:
+    db = Database(settings.database_url)
+    db.check_migrated()
+    try:
+        with db.read() as session:
+            participant = session.get(Participant, participant_id)
+            if participant is None:
+                print(f"There is no participant {participant_id}. Add one with "
+                      "`touchpoint participant add`.", file=sys.stderr)
+                return 1
+        assistant = Assistant(settings, db)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            print("Type a message and press Enter. Ctrl-D leaves. Try MENU, HELP or CRISIS.")
+        console_chat(assistant, participant_id, sys.stdin, sys.stdout, interactive=interactive)
+    finally:
+        db.dispose()
+    return 0
+
+
+def seed_demo(settings: Settings) -> int:
+    """The demo team and participant, made once; returns the participant's id."""
+    db = Database(settings.database_url)
+    service = load_service(settings.dialogs_dir)
+    try:
+        with db.write() as session:
+            team = get_or_create_team(session, DEMO_TEAM, service)
+            team.crisis_line_name = team.crisis_line_name or "Demo crisis line"
+            team.crisis_line_number = team.crisis_line_number or "0800 000 0000"
+            team.crisis_line_hours = team.crisis_line_hours or "24 hours"
+            existing = session.scalar(
+                select(Participant.id).where(
+                    Participant.team_id == team.id,
+                    Participant.display_name == DEMO_PARTICIPANT,
+                )
+            )
+            if existing is not None:
+                return int(existing)
+            participant = add_participant(
+                session, name=DEMO_PARTICIPANT, team=team, now=_now(), actor="demo"
+            )
+            return participant.id
+    finally:
+        db.dispose()
+
+
+def demo(settings: Settings) -> int:
+    upgrade(settings.database_url)
+    participant_id = seed_demo(settings)
+    print(f"Demo ready: chatting as the demo service user (participant {participant_id}).")
+    return chat(settings, participant_id)

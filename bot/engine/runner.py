@@ -1,0 +1,444 @@
+"""One step of a dialog: validate the answer, save it, move on, say the next prompt."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import plans
+from bot.engine import answers
+from bot.engine.actions import ACTIONS
+from bot.engine.compiler import CompiledDialog, DialogSet
+from bot.engine.spec import AnswerKind, ItemKind, StateSpec
+from bot.engine.turn import Turn
+from bot.wording import Wording
+from store.models import Conversation
+
+STUCK_AFTER = 3  # bad answers in a row before we offer a way out instead of asking again
+MAX_ITEMS = 30
+MAX_HISTORY = 50
+
+
+class Engine:
+    """Drives conversations through the compiled dialogs. Holds no per-person state."""
+
+    def __init__(self, dialogs: DialogSet, wording: Wording) -> None:
+        self.dialogs = dialogs
+        self.wording = wording
+
+    # -- conversations -------------------------------------------------------------
+
+    def active(self, turn: Turn) -> Conversation | None:
+        return turn.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.participant_id == turn.participant.id,
+                Conversation.status == "active",
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def suspended(self, turn: Turn) -> list[Conversation]:
+        return list(
+            turn.session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.participant_id == turn.participant.id,
+                    Conversation.status == "suspended",
+                )
+                .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            )
+        )
+
+    def start(self, turn: Turn, dialog_name: str) -> Conversation:
+        """Start a dialog, or resume it where it was left; the one in progress is kept."""
+        current = self.active(turn)
+        if current is not None:
+            if current.dialog == dialog_name:
+                self.reprompt(turn, current)
+                return current
+            current.status = "suspended" if current.dialog != "menu" else "completed"
+        for conv in self.suspended(turn):
+            if conv.dialog == dialog_name:
+                conv.status = "active"
+                self.reprompt(turn, conv)
+                return conv
+        dialog = self.dialogs[dialog_name]
+        conv = Conversation(
+            participant_id=turn.participant.id,
+            dialog=dialog_name,
+            state=dialog.spec.start,
+            status="active",
+            data={"answers": {}, "history": []},
+        )
+        turn.session.add(conv)
+        self._enter(turn, conv, dialog.spec.start, remember=False)
+        return conv
+
+    def reprompt(self, turn: Turn, conv: Conversation) -> None:
+        """Say the current question again (after a pause, a resume, or a restart)."""
+        state = self._state(conv)
+        turn.say(self._prompt(turn, conv, state))
+        phase = conv.data.get("phase")
+        if phase == "confirming":
+            turn.say(self._readback(turn, conv))
+
+    # -- the step --------------------------------------------------------------------
+
+    def answer(self, turn: Turn, conv: Conversation, text: str) -> None:
+        state = self._state(conv)
+        kind = state.answer
+        if kind is AnswerKind.LIST:
+            self._list_answer(turn, conv, state, text)
+            return
+        if conv.data.get("phase") == "contact_confirm":
+            self._contact_confirm(turn, conv, state, text, in_list=False)
+            return
+        parsed = self._parse(turn, state, kind, text)
+        if not parsed.ok:
+            if kind is AnswerKind.CONTACT and parsed.error == "no_phone":
+                self._ask_keep_contact(turn, conv, parsed.value)
+                return
+            self._bad(turn, conv, state, parsed.error or "invalid")
+            return
+        if kind is AnswerKind.CHOICE:
+            option = state.options[int(parsed.value)]  # type: ignore[call-overload]
+            self._save(turn, conv, state, option.key)
+            if option.start is not None:
+                self._finish(turn, conv, resume=False)
+                self.start(turn, option.start)
+                return
+            self._move(turn, conv, f"choose_{option.key}")
+            return
+        value = self._jsonable(parsed.value)
+        self._save(turn, conv, state, value)
+        if kind is AnswerKind.YES_NO and state.on:
+            self._move(turn, conv, "yes" if parsed.value else "no")
+        else:
+            self._move(turn, conv, "next")
+
+    def back(self, turn: Turn, conv: Conversation) -> None:
+        data = self._data(conv)
+        history: list[str] = data.get("history", [])
+        if conv.data.get("phase") in ("confirming", "contact_confirm"):
+            data.pop("phase", None)
+            data.pop("pending", None)
+            conv.data = data
+            turn.say(self._prompt(turn, conv, self._state(conv)))
+            return
+        if not history:
+            turn.say(self.wording.render("answers/back_at_start", turn.participant.locale))
+            self.reprompt(turn, conv)
+            return
+        previous = history.pop()
+        data["history"] = history
+        conv.data = data
+        self._enter(turn, conv, previous, remember=False)
+
+    def skip(self, turn: Turn, conv: Conversation) -> None:
+        state = self._state(conv)
+        dialog = self._dialog(conv)
+        if not state.optional or not dialog.can(conv.state, "skip"):
+            turn.say(self.wording.render("answers/cannot_skip", turn.participant.locale))
+            return
+        self._move(turn, conv, "skip")
+
+    def done(self, turn: Turn, conv: Conversation) -> None:
+        state = self._state(conv)
+        if state.answer is not AnswerKind.LIST:
+            self.reprompt(turn, conv)
+            return
+        items = self._data(conv).get("items", [])
+        if items:
+            self._set_phase(conv, "confirming")
+            turn.say(self._readback(turn, conv))
+        elif state.optional:
+            self.skip(turn, conv)
+        else:
+            turn.say(self.wording.render("answers/list_empty", turn.participant.locale))
+
+    # -- lists ---------------------------------------------------------------------
+
+    def _list_answer(self, turn: Turn, conv: Conversation, state: StateSpec, text: str) -> None:
+        phase = conv.data.get("phase")
+        loc = turn.participant.locale
+        if phase == "contact_confirm":
+            self._contact_confirm(turn, conv, state, text, in_list=True)
+            return
+        if phase == "confirming":
+            remove = answers.parse_remove(text)
+            if remove is not None:
+                data = self._data(conv)
+                items = data.get("items", [])
+                if 1 <= remove <= len(items):
+                    items.pop(remove - 1)
+                    data["items"] = items
+                    conv.data = data
+                    turn.say(self._readback(turn, conv))
+                else:
+                    turn.say(self.wording.render("answers/no_such_item", loc, count=len(items)))
+                return
+            yes_no = answers.parse_yes_no(text)
+            if yes_no.ok and yes_no.value:
+                items = self._data(conv).get("items", [])
+                self._save(turn, conv, state, items)
+                self._move(turn, conv, "next")
+                return
+            if yes_no.ok:
+                self._set_phase(conv, None)
+                turn.say(self.wording.render("answers/list_add_more", loc))
+                return
+            self._set_phase(conv, None)
+        if len(self._data(conv).get("items", [])) >= MAX_ITEMS:
+            turn.say(self.wording.render("answers/list_full", loc, limit=MAX_ITEMS))
+            return
+        if state.item is ItemKind.CONTACT:
+            parsed = answers.parse_contact(text, turn.team.region)
+            if not parsed.ok:
+                if parsed.error == "no_phone":
+                    self._ask_keep_contact(turn, conv, parsed.value)
+                    return
+                self._bad(turn, conv, state, parsed.error or "invalid")
+                return
+            entry = self._contact_item(parsed.value)
+        else:
+            parsed = answers.parse_text(text)
+            if not parsed.ok:
+                self._bad(turn, conv, state, parsed.error or "invalid")
+                return
+            entry = plans.item(str(parsed.value))
+        self._add_item(conv, entry)
+        count = len(self._data(conv)["items"])
+        turn.say(self.wording.render("answers/list_added", loc, count=count))
+
+    def _add_item(self, conv: Conversation, entry: dict[str, Any]) -> None:
+        data = self._data(conv)
+        data["items"] = [*data.get("items", []), entry]
+        data["bad"] = 0
+        conv.data = data
+
+    def _readback(self, turn: Turn, conv: Conversation) -> str:
+        items = self._data(conv).get("items", [])
+        return self.wording.render("answers/list_readback", turn.participant.locale, items=items)
+
+    # -- contacts ------------------------------------------------------------------
+
+    def _ask_keep_contact(self, turn: Turn, conv: Conversation, contact: object) -> None:
+        data = self._data(conv)
+        raw = getattr(contact, "raw", "")
+        data["phase"], data["pending"] = "contact_confirm", raw
+        conv.data = data
+        turn.say(self.wording.render("answers/contact_no_phone", turn.participant.locale))
+
+    def _contact_confirm(
+        self, turn: Turn, conv: Conversation, state: StateSpec, text: str, *, in_list: bool
+    ) -> None:
+        data = self._data(conv)
+        pending = str(data.get("pending", ""))
+        yes_no = answers.parse_yes_no(text)
+        if yes_no.ok:
+            data.pop("phase", None)
+            data.pop("pending", None)
+            conv.data = data
+            if not yes_no.value:
+                turn.say(self.wording.render("answers/contact_again", turn.participant.locale))
+                return
+            entry = plans.item(pending, name=pending, phone=None)
+            if in_list:
+                self._add_item(conv, entry)
+                count = len(self._data(conv)["items"])
+                turn.say(self.wording.render("answers/list_added", turn.participant.locale,
+                                             count=count))
+            else:
+                self._save(turn, conv, state, entry)
+                self._move(turn, conv, "next")
+            return
+        # Anything else is taken as a new try at the contact.
+        data.pop("phase", None)
+        data.pop("pending", None)
+        conv.data = data
+        if in_list:
+            self._list_answer(turn, conv, state, text)
+        else:
+            self.answer(turn, conv, text)
+
+    @staticmethod
+    def _contact_item(contact: object) -> dict[str, Any]:
+        name = str(getattr(contact, "name", "")).strip()
+        phone = getattr(contact, "phone", None)
+        raw = str(getattr(contact, "raw", ""))
+        return plans.item(raw, name=name, phone=phone)
+
+    # -- moving --------------------------------------------------------------------
+
+    def _move(self, turn: Turn, conv: Conversation, event: str) -> None:
+        dialog = self._dialog(conv)
+        if not dialog.can(conv.state, event):
+            event = "next"
+        destination = dialog.fire(conv.state, event)
+        self._enter(turn, conv, destination, remember=True)
+
+    def _enter(self, turn: Turn, conv: Conversation, name: str, *, remember: bool) -> None:
+        dialog = self._dialog(conv)
+        data = self._data(conv)
+        if remember and conv.state != name:
+            data["history"] = [*data.get("history", []), conv.state][-MAX_HISTORY:]
+        for scratch in ("phase", "pending", "items", "bad"):
+            data.pop(scratch, None)
+        state = dialog.state(name)
+        conv.state = name
+        if state.answer is AnswerKind.LIST:
+            data["items"] = self._existing_items(turn, conv, state, data)
+        conv.data = data
+        plan = state.plan or dialog.spec.plan
+        for action in state.do:
+            ACTIONS[action](turn, conv, plan)
+        turn.say(self._prompt(turn, conv, state))
+        if state.end:
+            self._finish(turn, conv, resume=True)
+
+    def _finish(self, turn: Turn, conv: Conversation, *, resume: bool) -> None:
+        conv.status = "completed"
+        if not resume:
+            return
+        waiting = self.suspended(turn)
+        if waiting:
+            back_to = waiting[0]
+            back_to.status = "active"
+            turn.say(
+                self.wording.render(
+                    "system/resuming", turn.participant.locale, dialog=back_to.dialog
+                )
+            )
+            self.reprompt(turn, back_to)
+
+    def _existing_items(
+        self, turn: Turn, conv: Conversation, state: StateSpec, data: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A list question asked again starts from what the person already said."""
+        if state.section is not None:
+            plan = state.plan or self._dialog(conv).spec.plan
+            if plan is not None:
+                version = plans.current(turn.session, turn.participant.id, plan)
+                if version is not None:
+                    section, _, sub = state.section.partition(".")
+                    found = version.sections.get(section) or []
+                    if sub:
+                        found = (found[-1].get(sub) or []) if found else []
+                    return copy.deepcopy(list(found))
+        if state.save is not None:
+            saved = data.get("answers", {}).get(state.save)
+            if isinstance(saved, list):
+                return copy.deepcopy(saved)
+        return []
+
+    # -- saving --------------------------------------------------------------------
+
+    def _save(self, turn: Turn, conv: Conversation, state: StateSpec, value: Any) -> None:
+        data = self._data(conv)
+        data["bad"] = 0
+        if state.save is not None:
+            data.setdefault("answers", {})[state.save] = value
+        conv.data = data
+        if state.section is None:
+            return
+        plan = state.plan or self._dialog(conv).spec.plan
+        assert plan is not None  # checked when the dialogs were loaded
+        version = plans.draft(turn.session, turn.participant.id, plan)
+        section, _, sub = state.section.partition(".")
+        items = self._as_items(value)
+        if sub == "steps":
+            plans.set_steps(version, section, items)
+        elif state.append:
+            for entry in items:
+                plans.append_item(version, section, entry)
+        else:
+            plans.set_section(version, section, items)
+
+    @staticmethod
+    def _as_items(value: Any) -> list[dict[str, Any]]:
+        if isinstance(value, list):
+            return [v if isinstance(v, dict) else plans.item(str(v)) for v in value]
+        if isinstance(value, dict):
+            return [value]
+        if isinstance(value, bool):
+            return [plans.item("yes" if value else "no")]
+        return [plans.item(str(value))]
+
+    @staticmethod
+    def _jsonable(value: object) -> Any:
+        if hasattr(value, "isoformat") and hasattr(value, "hour"):
+            return value.strftime("%H:%M")  # type: ignore[attr-defined]
+        if hasattr(value, "raw") and hasattr(value, "phone"):
+            return Engine._contact_item(value)
+        return value
+
+    # -- bad answers ---------------------------------------------------------------
+
+    def _bad(self, turn: Turn, conv: Conversation, state: StateSpec, error: str) -> None:
+        data = self._data(conv)
+        data["bad"] = int(data.get("bad", 0)) + 1
+        conv.data = data
+        loc = turn.participant.locale
+        if data["bad"] >= STUCK_AFTER:
+            turn.say(self.wording.render("answers/stuck", loc, optional=state.optional))
+            return
+        template = f"answers/{error}"
+        if not self.wording.exists(template):
+            template = "answers/invalid"
+        turn.say(self.wording.render(template, loc, kind=state.answer.value))
+
+    def _parse(self, turn: Turn, state: StateSpec, kind: AnswerKind, text: str) -> answers.Parsed:
+        if kind is AnswerKind.YES_NO:
+            return answers.parse_yes_no(text)
+        if kind is AnswerKind.SCALE:
+            return answers.parse_scale(text)
+        if kind is AnswerKind.TIME:
+            return answers.parse_time_of_day(text)
+        if kind is AnswerKind.CONTACT:
+            return answers.parse_contact(text, turn.team.region)
+        if kind is AnswerKind.CHOICE:
+            return answers.parse_choice(text, [o.key.replace("_", " ") for o in state.options])
+        return answers.parse_text(text)
+
+    # -- small things ----------------------------------------------------------------
+
+    def _prompt(self, turn: Turn, conv: Conversation, state: StateSpec) -> str:
+        dialog = self._dialog(conv)
+        plan_kind = state.plan or dialog.spec.plan
+        sections = plans.Sections()
+        if plan_kind is not None:
+            version = plans.current(turn.session, turn.participant.id, plan_kind)
+            sections = plans.Sections(version.sections if version is not None else {})
+        data = conv.data or {}
+        return self.wording.render(
+            state.prompt,
+            turn.participant.locale,
+            name=turn.participant.display_name,
+            team=turn.team,
+            answers=data.get("answers", {}),
+            items=data.get("items", []),
+            sections=sections,
+            suspended=[c.dialog for c in self.suspended(turn)] if dialog.name == "menu" else [],
+        )
+
+    def _dialog(self, conv: Conversation) -> CompiledDialog:
+        return self.dialogs[conv.dialog]
+
+    def _state(self, conv: Conversation) -> StateSpec:
+        return self._dialog(conv).state(conv.state)
+
+    @staticmethod
+    def _data(conv: Conversation) -> dict[str, Any]:
+        return copy.deepcopy(conv.data or {})
+
+    def _set_phase(self, conv: Conversation, phase: str | None) -> None:
+        data = self._data(conv)
+        if phase is None:
+            data.pop("phase", None)
+        else:
+            data["phase"] = phase
+        conv.data = data
