@@ -222,8 +222,9 @@ class Assistant:
             log.exception("the fallback reply failed too")
             if not replies:
                 replies = [self.wording.render("system/error", service=self.service)]
-        return Step(replies=tuple(replies), participant_id=participant_id,
-                    safety_alert=risk is not None)
+        return Step(
+            replies=tuple(replies), participant_id=participant_id, safety_alert=risk is not None
+        )
 
     def team_for(self, session: Session, team_id: int) -> Team | None:
         return session.get(Team, team_id)

@@ -6,10 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-
 from bot.settings import Settings, get_settings
 from store.db import DatabaseNotReady
-
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,12 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="create or migrate the database to the latest version")
 
     participant = sub.add_parser("participant", help="participant commands")
-    p_sub = participant.add_subparsers(dest="participant_command", required=True,
-                                       metavar="SUBCOMMAND")
+    p_sub = participant.add_subparsers(
+        dest="participant_command", required=True, metavar="SUBCOMMAND"
+    )
     add = p_sub.add_parser("add", help="enrol a participant")
     add.add_argument("--name", required=True, help="the name they would like to be called")
     add.add_argument("--team", required=True, help="team name (created if it does not exist)")
-    add.add_argument("--phone", help="mobile number for SMS (in the team's country format or E.164)")
+    add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
 
     dialogs = sub.add_parser("dialogs", help="dialog commands")
@@ -73,5 +72,3 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         return commands.demo(settings)
     raise AssertionError(args.command)  # pragma: no cover - argparse refuses others
-
-

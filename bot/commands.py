@@ -32,8 +32,9 @@ def dialogs_check(settings: Settings) -> int:
     names = [d.spec.dialog for d in loaded]
     for dialog in loaded:
         problems.extend(
-            check_dialog(dialog, actions=ACTIONS, template_exists=wording.exists,
-                         dialog_names=names)
+            check_dialog(
+                dialog, actions=ACTIONS, template_exists=wording.exists, dialog_names=names
+            )
         )
     for problem in problems:
         print(problem)
@@ -47,8 +48,9 @@ def dialogs_check(settings: Settings) -> int:
 def dialogs_graph(settings: Settings, name: str) -> int:
     wording = Wording(settings.templates_dir)
     try:
-        dialogs = DialogSet.load(settings.dialogs_dir, actions=ACTIONS,
-                                 template_exists=wording.exists)
+        dialogs = DialogSet.load(
+            settings.dialogs_dir, actions=ACTIONS, template_exists=wording.exists
+        )
     except DialogFileError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -76,7 +78,11 @@ def participant_add(
         with db.write() as session:
             team_row = get_or_create_team(session, team, service)
             participant = add_participant(
-                session, name=name, team=team_row, now=_now(), phone=phone,
+                session,
+                name=name,
+                team=team_row,
+                now=_now(),
+                phone=phone,
                 telegram_chat_id=telegram,
             )
             participant_id = participant.id
@@ -85,8 +91,10 @@ def participant_add(
         return 1
     finally:
         db.dispose()
-    print(f"Participant {participant_id} added. Chat as them with: "
-          f"touchpoint chat --participant {participant_id}")
+    print(
+        f"Participant {participant_id} added. Chat as them with: "
+        f"touchpoint chat --participant {participant_id}"
+    )
     return 0
 
 
@@ -97,8 +105,11 @@ def chat(settings: Settings, participant_id: int) -> int:
         with db.read() as session:
             participant = session.get(Participant, participant_id)
             if participant is None:
-                print(f"There is no participant {participant_id}. Add one with "
-                      "`touchpoint participant add`.", file=sys.stderr)
+                print(
+                    f"There is no participant {participant_id}. Add one with "
+                    "`touchpoint participant add`.",
+                    file=sys.stderr,
+                )
                 return 1
         assistant = Assistant(settings, db)
         interactive = sys.stdin.isatty()

@@ -25,7 +25,6 @@ def crisis_parts(
         "approved": approved,
         "has_plan": version is not None,
         "sections": plans.Sections(version.sections if version is not None else {}),
-        "order": plans.CRISIS_READING_ORDER,
     }
     body = wording.render("crisis/plan", locale, **context)
     more = wording.render("crisis/more", locale)

@@ -89,7 +89,10 @@ def add_participant(
         )
     session.add(
         AuditEvent(
-            at=now, actor=actor, action="participant.enrol", record_type="participant",
+            at=now,
+            actor=actor,
+            action="participant.enrol",
+            record_type="participant",
             record_id=participant.id,
         )
     )

@@ -36,20 +36,6 @@ CARE_SECTIONS = (
     "appointment_topics",
 )
 SECTIONS = {"crisis": CRISIS_SECTIONS, "care": CARE_SECTIONS}
-# In a crisis the most useful steps come first: who to call, then what helps.
-CRISIS_READING_ORDER = (
-    "people_help",
-    "professionals",
-    "coping",
-    "distractions",
-    "safer_surroundings",
-    "reasons",
-    "warning_signs",
-    "unwell_helps",
-    "unwell_not_helpful",
-    "unwell_tell",
-    "unwell_practical",
-)
 
 Item = dict[str, Any]
 
@@ -59,6 +45,8 @@ class Sections(dict[str, list[Item]]):
 
     def __missing__(self, key: str) -> list[Item]:
         return []
+
+
 OPEN_STATUSES = ("draft", "changes_requested")
 
 

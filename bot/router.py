@@ -43,8 +43,9 @@ class Router:
             return [self.safety(None, None, None)]
         return [self.wording.render("system/unknown_sender", service=self.service)]
 
-    def safety(self, session: Session | None, participant: Participant | None,
-               team: Team | None) -> str:
+    def safety(
+        self, session: Session | None, participant: Participant | None, team: Team | None
+    ) -> str:
         return crisis.safety_message(
             session, self.wording, participant=participant, team=team, service=self.service
         )
@@ -77,8 +78,11 @@ class Router:
             return risk is not None
         if participant.paused_at is not None:
             participant.paused_at = None
-            turn.say(self.wording.render("system/welcome_back", participant.locale,
-                                         name=participant.display_name))
+            turn.say(
+                self.wording.render(
+                    "system/welcome_back", participant.locale, name=participant.display_name
+                )
+            )
             self._carry_on(turn)
             return risk is not None
         conv = self.engine.active(turn)

@@ -7,6 +7,7 @@ described at the top of that file. Everything is compiled once, at load.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -151,8 +152,10 @@ class _Compiler:
             if kind == "most":
                 least, most = int(part["least"]), int(part["most"])
                 if not least <= most <= MAX_GAP:
-                    raise _bad(self.path, f"{where}: {part.group()} must be {{N-M}} with "
-                               f"N <= M <= {MAX_GAP}.")
+                    raise _bad(
+                        self.path,
+                        f"{where}: {part.group()} must be {{N-M}} with N <= M <= {MAX_GAP}.",
+                    )
                 tokens.append(_Gap(least, most))
             elif kind == "choice":
                 options = [self.words(option) for option in part["choice"].split("|")]
@@ -161,21 +164,27 @@ class _Compiler:
                 tokens.append(_Choice(tuple(dict.fromkeys(options))))
             elif kind == "group":
                 if part["group"] not in self.groups:
-                    raise _bad(self.path, f"{where}: the group <{part['group']}> is not "
-                               "defined under 'groups'; define it or fix its name.")
+                    raise _bad(
+                        self.path,
+                        f"{where}: the group <{part['group']}> is not "
+                        "defined under 'groups'; define it or fix its name.",
+                    )
                 tokens.append(self.groups[part["group"]])
             elif kind == "number":
                 tokens.append(_Number())
             elif kind == "words":
                 tokens.extend(_Choice(((word,),)) for word in self.words(part["words"]))
             else:
-                raise _bad(self.path, f"{where}: unexpected {part.group()!r} in {pattern!r}; "
-                           "brackets are (a|b), <group> and {0-2}.")
+                raise _bad(
+                    self.path,
+                    f"{where}: unexpected {part.group()!r} in {pattern!r}; "
+                    "brackets are (a|b), <group> and {0-2}.",
+                )
         if not any(isinstance(token, _Choice) for token in tokens):
             raise _bad(self.path, f"{where}: {pattern!r} has no words in it.")
         if isinstance(tokens[0], _Gap) or isinstance(tokens[-1], _Gap):
             raise _bad(self.path, f"{where}: {pattern!r} may not start or end with a gap.")
-        if any(isinstance(a, _Gap) and isinstance(b, _Gap) for a, b in zip(tokens, tokens[1:])):
+        if any(isinstance(a, _Gap) and isinstance(b, _Gap) for a, b in itertools.pairwise(tokens)):
             raise _bad(self.path, f"{where}: {pattern!r} has two gaps in a row; use one.")
         return tuple(tokens)
 
@@ -224,8 +233,12 @@ class _Phrase:
 class RiskScreen:
     """Answers "does this text contain risk language?" in well under a millisecond."""
 
-    def __init__(self, phrases: Iterable[_Phrase], triggers: Mapping[str, Iterable[int]],
-                 spellings: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        phrases: Iterable[_Phrase],
+        triggers: Mapping[str, Iterable[int]],
+        spellings: Mapping[str, str],
+    ) -> None:
         self._phrases = tuple(phrases)
         # Each phrase is looked at only when the text holds its least common word.
         self._triggers = {word: tuple(sorted(ids)) for word, ids in triggers.items()}
@@ -284,24 +297,35 @@ def _refuse_repeated_keys(path: Path, root: yaml.Node | None) -> None:
             seen: set[object] = set()
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value in seen:
-                    raise _bad(path, f"line {key.start_mark.line + 1}: {key.value!r} is written "
-                               "twice in the same block; merge the two.")
+                    raise _bad(
+                        path,
+                        f"line {key.start_mark.line + 1}: {key.value!r} is written "
+                        "twice in the same block; merge the two.",
+                    )
                 seen.add(key.value)
                 stack.append(value)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
 
 
-def _mapping(path: Path, where: str, value: object, required: frozenset[str],
-             optional: frozenset[str] = frozenset()) -> dict[str, object]:
+def _mapping(
+    path: Path,
+    where: str,
+    value: object,
+    required: frozenset[str],
+    optional: frozenset[str] = frozenset(),
+) -> dict[str, object]:
     if not isinstance(value, dict):
         raise _bad(path, f"{where} must be a block of 'key: value' lines.")
     keys = set(value)
     if missing := required - keys:
         raise _bad(path, f"{where} needs {', '.join(sorted(missing))}.")
     if unknown := keys - required - optional:
-        raise _bad(path, f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                   f"the keys are {', '.join(sorted(required | optional))}.")
+        raise _bad(
+            path,
+            f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"the keys are {', '.join(sorted(required | optional))}.",
+        )
     return value
 
 
@@ -327,20 +351,30 @@ def _spellings(path: Path, table: object) -> dict[str, str]:
             if len(key.split()) != 1:
                 raise _bad(path, f"spellings of {correct!r}: {wrong!r} must be one word.")
             if spellings.get(key, right) != right:
-                raise _bad(path, f"spellings: {wrong!r} is listed for both "
-                           f"{spellings[key]!r} and {right!r}.")
+                raise _bad(
+                    path,
+                    f"spellings: {wrong!r} is listed for both {spellings[key]!r} and {right!r}.",
+                )
             if key != right:  # doubled letters are collapsed anyway: "kil" is "kill"
                 spellings[key] = right
     for wrong, right in spellings.items():
         if chained := [w for w in right.split() if w in spellings]:
-            raise _bad(path, f"spellings: {wrong!r} becomes {right!r}, but {chained[0]!r} is "
-                       "itself listed as a misspelling; list the final word instead.")
+            raise _bad(
+                path,
+                f"spellings: {wrong!r} becomes {right!r}, but {chained[0]!r} is "
+                "itself listed as a misspelling; list the final word instead.",
+            )
     return spellings
 
 
 def _load(path: Path) -> RiskScreen:
-    data = _mapping(path, "the file", _read(path), frozenset({"version", "categories"}),
-                    frozenset({"spellings", "groups"}))
+    data = _mapping(
+        path,
+        "the file",
+        _read(path),
+        frozenset({"version", "categories"}),
+        frozenset({"spellings", "groups"}),
+    )
     if data["version"] != 1:
         raise _bad(path, "version must be 1.")
     compiler = _Compiler(path, _spellings(path, data.get("spellings", {})))
@@ -360,7 +394,9 @@ def _load(path: Path) -> RiskScreen:
     exceptions: list[tuple[re.Pattern[str], ...]] = []
     seen: dict[str, str] = {}
     for category in categories:
-        entry = _mapping(path, "each category", category, frozenset({"id", "description", "phrases"}))
+        entry = _mapping(
+            path, "each category", category, frozenset({"id", "description", "phrases"})
+        )
         cid = entry["id"]
         if not isinstance(cid, str) or not _ID.fullmatch(cid) or cid in seen.values():
             raise _bad(path, f"category id {cid!r} must be new and in lower_case_with_underscores.")
@@ -368,12 +404,19 @@ def _load(path: Path) -> RiskScreen:
         if not isinstance(phrases, list) or not phrases:
             raise _bad(path, f"category {cid!r} needs a non-empty list of phrases.")
         for phrase in phrases:
-            item = _mapping(path, f"each phrase of {cid!r}", phrase, frozenset({"id", "phrase"}),
-                            frozenset({"unless"}))
+            item = _mapping(
+                path,
+                f"each phrase of {cid!r}",
+                phrase,
+                frozenset({"id", "phrase"}),
+                frozenset({"unless"}),
+            )
             pid, written = item["id"], item["phrase"]
             if not isinstance(pid, str) or not _ID.fullmatch(pid) or pid in seen:
-                raise _bad(path, f"phrase id {pid!r} in {cid!r} must be new and in "
-                           "lower_case_with_underscores.")
+                raise _bad(
+                    path,
+                    f"phrase id {pid!r} in {cid!r} must be new and in lower_case_with_underscores.",
+                )
             seen[pid] = cid
             where = f"phrase {pid!r}"
             if not isinstance(written, str):
@@ -381,15 +424,21 @@ def _load(path: Path) -> RiskScreen:
             results.append(RiskMatch(cid, pid))
             tokens.append(compiler.tokens(where, written))
             unless = _strings(path, f"{where}: unless", item["unless"]) if "unless" in item else []
-            exceptions.append(tuple(
-                _regex(compiler.tokens(f"{where}: unless", u), exception=True) for u in unless
-            ))
+            exceptions.append(
+                tuple(
+                    _regex(compiler.tokens(f"{where}: unless", u), exception=True) for u in unless
+                )
+            )
     return _assemble(path, results, tokens, exceptions, compiler.spellings)
 
 
-def _assemble(path: Path, results: list[RiskMatch], tokens: list[tuple[_Token, ...]],
-              exceptions: list[tuple[re.Pattern[str], ...]],
-              spellings: Mapping[str, str]) -> RiskScreen:
+def _assemble(
+    path: Path,
+    results: list[RiskMatch],
+    tokens: list[tuple[_Token, ...]],
+    exceptions: list[tuple[re.Pattern[str], ...]],
+    spellings: Mapping[str, str],
+) -> RiskScreen:
     # The trigger of a phrase is its position whose words occur in fewest phrases.
     counts: Counter[str] = Counter()
     for phrase in tokens:
@@ -397,16 +446,20 @@ def _assemble(path: Path, results: list[RiskMatch], tokens: list[tuple[_Token, .
     triggers: dict[str, set[int]] = {}
     phrases: list[_Phrase] = []
     sources: dict[str, str] = {}
-    for index, (result, phrase, unless) in enumerate(zip(results, tokens, exceptions)):
+    for index, (result, phrase, unless) in enumerate(zip(results, tokens, exceptions, strict=True)):
         choices = [t for t in phrase if isinstance(t, _Choice)]
-        rarest = min(choices, key=lambda c: (sum(counts[w] for w in c.first_words),
-                                              len(c.first_words)))
+        rarest = min(
+            choices, key=lambda c: (sum(counts[w] for w in c.first_words), len(c.first_words))
+        )
         for word in rarest.first_words:
             triggers.setdefault(word, set()).add(index)
         pattern = _regex(phrase, exception=False)
         if pattern.pattern in sources:
-            raise _bad(path, f"phrase {result.phrase_id!r} is the same as "
-                       f"{sources[pattern.pattern]!r}; keep one.")
+            raise _bad(
+                path,
+                f"phrase {result.phrase_id!r} is the same as "
+                f"{sources[pattern.pattern]!r}; keep one.",
+            )
         sources[pattern.pattern] = result.phrase_id
         phrases.append(_Phrase(result, pattern, unless))
     return RiskScreen(phrases, triggers, spellings)

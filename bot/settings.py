@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_API_BASE_URL")
     )
+    telegram_bot_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_USERNAME")
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_IDLE_MINUTES")
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_MAX_HOURS")
+    )
 
 
 @lru_cache(maxsize=1)

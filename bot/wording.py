@@ -19,7 +19,7 @@ class Wording:
         self.env = Environment(
             loader=FileSystemLoader(self.root),
             undefined=StrictUndefined,
-            autoescape=False,  # plain text for SMS and Telegram, never HTML
+            autoescape=False,  # noqa: S701 - plain text for SMS and Telegram, never HTML
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -83,6 +84,8 @@ class Team(Base):
     # [{"name": "Samaritans", "number": "116 123", "hours": "24 hours"}]
     national_lines: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every practitioner of the team must sign in with a one-time code too.
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Practitioner(Base):
@@ -96,6 +99,11 @@ class Practitioner(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: a password someone else chose (must be changed at the next sign-in).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last time step a code was accepted for: a code works once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     team: Mapped[Team] = relationship()
 
@@ -122,6 +130,8 @@ class Participant(Base):
     more: Mapped[list[str]] = mapped_column(JSONType, default=list)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A made-up service user for the simulator; never a real person.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     team: Mapped[Team] = relationship()
 
@@ -274,3 +284,51 @@ def _refuse_changes_to_submitted_versions(session: Session, _ctx: object, _i: ob
             raise ImmutableVersionError(
                 f"plan version {obj.id} is {before}; only a draft can change"
             )
+
+
+# The admin web page: sessions, failed sign-ins, browsers that signed in before.
+
+
+class AdminSession(Base):
+    """A signed-in browser. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "admin_session"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    # code (a one-time code is still needed) | setup (one must be set up first) | ok
+    stage: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class SigninFailure(Base):
+    """One failed sign-in, kept for the throttle's window. The account is a hash."""
+
+    __tablename__ = "signin_failure"
+    __table_args__ = (
+        Index("ix_signin_failure_account", "account_key", "at"),
+        Index("ix_signin_failure_address", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    # The failure came from a browser this account signed in with before.
+    known_device: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TrustedDevice(Base):
+    """A browser an account signed in with: its sign-ins skip the account-wide throttle."""
+
+    __tablename__ = "trusted_device"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

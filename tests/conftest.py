@@ -65,8 +65,9 @@ class Stack:
         self.db.dispose()
         self.start()
 
-    def add_participant(self, name: str = "Alex", *, onboarded: bool = True,
-                        phone: str | None = None) -> int:
+    def add_participant(
+        self, name: str = "Alex", *, onboarded: bool = True, phone: str | None = None
+    ) -> int:
         service = load_service(self.settings.dialogs_dir)
         now = datetime.now(UTC)
         with self.db.write() as session:
@@ -79,11 +80,18 @@ class Stack:
                 participant.onboarded_at = now
             return participant.id
 
-    def send(self, participant_id: int, text: str, *, channel: Channel = Channel.CONSOLE,
-             address: str | None = None) -> Step:
+    def send(
+        self,
+        participant_id: int,
+        text: str,
+        *,
+        channel: Channel = Channel.CONSOLE,
+        address: str | None = None,
+    ) -> Step:
         self.counter += 1
-        inbound = Inbound(channel, address or str(participant_id), text,
-                          external_id=f"test-{self.counter}")
+        inbound = Inbound(
+            channel, address or str(participant_id), text, external_id=f"test-{self.counter}"
+        )
         return self.assistant.handle(inbound)
 
     def say(self, participant_id: int, text: str) -> str:

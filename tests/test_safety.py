@@ -143,8 +143,8 @@ def test_any_text_gives_a_match_or_none(text: str) -> None:
 def test_a_broken_phrase_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "phrases.yaml"
     bad.write_text("version: 1\ncategories: [{id: x, phrases: []}]\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="phrases.yaml"):
+    with pytest.raises(ValueError, match=r"phrases\.yaml"):
         RiskScreen.from_file(bad)
     bad.write_text("version: 1\ncategories:\n  - id: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="phrases.yaml"):
+    with pytest.raises(ValueError, match=r"phrases\.yaml"):
         RiskScreen.from_file(bad)

@@ -10,7 +10,6 @@ import yaml
 from sqlalchemy import select
 
 from bot.engine.spec import Yaml12Loader
-
 from store.models import Alert, Conversation, Participant, Plan, PlanVersion
 from tests.conftest import Stack
 
@@ -100,7 +99,8 @@ def _check_store(stack: Stack, pid: int, check: dict[str, Any], where: str) -> N
             ).one()
             versions = list(
                 session.scalars(
-                    select(PlanVersion).where(PlanVersion.plan_id == plan.id)
+                    select(PlanVersion)
+                    .where(PlanVersion.plan_id == plan.id)
                     .order_by(PlanVersion.number)
                 )
             )

@@ -13,8 +13,9 @@ def console_address(participant_id: int) -> str:
     return str(participant_id)
 
 
-def chat(assistant: Assistant, participant_id: int, stdin: TextIO, stdout: TextIO,
-         *, interactive: bool) -> int:
+def chat(
+    assistant: Assistant, participant_id: int, stdin: TextIO, stdout: TextIO, *, interactive: bool
+) -> int:
     """Read lines until end of input; each line is one message. Returns messages handled."""
     handled = 0
     address = console_address(participant_id)

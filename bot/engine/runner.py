@@ -94,9 +94,11 @@ class Engine:
         if kind is AnswerKind.LIST:
             self._list_answer(turn, conv, state, text)
             return
-        if conv.data.get("phase") == "contact_confirm":
-            self._contact_confirm(turn, conv, state, text, in_list=False)
-            return
+        if conv.data.get("phase") is not None:
+            if kind is AnswerKind.CONTACT and conv.data.get("phase") == "contact_confirm":
+                self._contact_confirm(turn, conv, state, text, in_list=False)
+                return
+            self._set_phase(conv, None)  # left over from another kind of question
         parsed = self._parse(turn, state, kind, text)
         if not parsed.ok:
             if kind is AnswerKind.CONTACT and parsed.error == "no_phone":
@@ -250,8 +252,9 @@ class Engine:
             if in_list:
                 self._add_item(conv, entry)
                 count = len(self._data(conv)["items"])
-                turn.say(self.wording.render("answers/list_added", turn.participant.locale,
-                                             count=count))
+                turn.say(
+                    self.wording.render("answers/list_added", turn.participant.locale, count=count)
+                )
             else:
                 self._save(turn, conv, state, entry)
                 self._move(turn, conv, "next")
@@ -278,6 +281,9 @@ class Engine:
         dialog = self._dialog(conv)
         if not dialog.can(conv.state, event):
             event = "next"
+        if not dialog.can(conv.state, event):
+            self.reprompt(turn, conv)  # nothing leaves this state that way: ask again
+            return
         destination = dialog.fire(conv.state, event)
         self._enter(turn, conv, destination, remember=True)
 
