@@ -9,12 +9,15 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 os.environ["TOUCHPOINT_DATABASE_URL"] = "sqlite:///must-not-be-used.db"
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bot.assistant import Assistant, load_service
 from bot.enrolment import add_participant, get_or_create_team
@@ -32,11 +35,55 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, migrated_template: Path) -> str:
-    path = tmp_path / "touchpoint.db"
-    shutil.copyfile(migrated_template, path)
-    return f"sqlite:///{path}"
+POSTGRES_URL = os.environ.get("TOUCHPOINT_TEST_POSTGRES_URL")
+POSTGRES_OFF = (
+    "PostgreSQL tests are off: run `TOUCHPOINT_TEST_POSTGRES=1 scripts/test` to start a "
+    "throwaway server, or set TOUCHPOINT_TEST_POSTGRES_URL to one you have."
+)
+
+
+def _pg_url(database: str) -> str:
+    assert POSTGRES_URL is not None
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_admin(sql: str) -> None:
+    assert POSTGRES_URL is not None
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    if POSTGRES_URL is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the PostgreSQL tests: scripts/test starts the server.")
+        pytest.skip(POSTGRES_OFF)
+    name = f"tp_template_{os.getpid()}"
+    _pg_admin(f"DROP DATABASE IF EXISTS {name}")
+    _pg_admin(f"CREATE DATABASE {name}")
+    upgrade(_pg_url(name))
+    yield name
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "touchpoint.db"
+        shutil.copyfile(request.getfixturevalue("migrated_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"tp_{uuid.uuid4().hex[:16]}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield _pg_url(name)
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def make_settings(db_url: str, **overrides: object) -> Settings:
