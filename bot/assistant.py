@@ -25,7 +25,7 @@ from bot.settings import Settings
 from bot.types import Inbound, Step
 from bot.wording import Wording
 from store.db import Database
-from store.models import Alert, ChannelIdentity, Message, Participant, Team
+from store.models import Alert, ChannelIdentity, Message, Participant
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,3 @@ class Assistant:
         return Step(
             replies=tuple(replies), participant_id=participant_id, safety_alert=risk is not None
         )
-
-    def team_for(self, session: Session, team_id: int) -> Team | None:
-        return session.get(Team, team_id)

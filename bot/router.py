@@ -34,9 +34,6 @@ class Router:
         self.screen = screen
         self.service = service
 
-    def screen_text(self, text: str) -> RiskMatch | None:
-        return self.screen.match(text)
-
     def unknown_sender(self, risk: RiskMatch | None) -> list[str]:
         """A sender we have not verified: nothing personal, ever."""
         if risk is not None:

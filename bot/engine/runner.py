@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import time
 from typing import Any
 
 from sqlalchemy import select
@@ -205,6 +206,7 @@ class Engine:
                     return
                 self._bad(turn, conv, state, parsed.error or "invalid")
                 return
+            assert isinstance(parsed.value, answers.Contact)
             entry = self._contact_item(parsed.value)
         else:
             parsed = answers.parse_text(text)
@@ -230,7 +232,7 @@ class Engine:
 
     def _ask_keep_contact(self, turn: Turn, conv: Conversation, contact: object) -> None:
         data = self._data(conv)
-        raw = getattr(contact, "raw", "")
+        raw = contact.raw if isinstance(contact, answers.Contact) else ""
         data["phase"], data["pending"] = "contact_confirm", raw
         conv.data = data
         turn.say(self.wording.render("answers/contact_no_phone", turn.participant.locale))
@@ -269,11 +271,8 @@ class Engine:
             self.answer(turn, conv, text)
 
     @staticmethod
-    def _contact_item(contact: object) -> dict[str, Any]:
-        name = str(getattr(contact, "name", "")).strip()
-        phone = getattr(contact, "phone", None)
-        raw = str(getattr(contact, "raw", ""))
-        return plans.item(raw, name=name, phone=phone)
+    def _contact_item(contact: answers.Contact) -> dict[str, Any]:
+        return plans.item(contact.raw, name=contact.name.strip(), phone=contact.phone)
 
     # -- moving --------------------------------------------------------------------
 
@@ -376,9 +375,9 @@ class Engine:
 
     @staticmethod
     def _jsonable(value: object) -> Any:
-        if hasattr(value, "isoformat") and hasattr(value, "hour"):
-            return value.strftime("%H:%M")  # type: ignore[attr-defined]
-        if hasattr(value, "raw") and hasattr(value, "phone"):
+        if isinstance(value, time):
+            return value.strftime("%H:%M")
+        if isinstance(value, answers.Contact):
             return Engine._contact_item(value)
         return value
 
