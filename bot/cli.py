@@ -17,7 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("demo", help="set up a demo database and chat as a demo service user")
+    demo = sub.add_parser(
+        "demo", help="set up a demo database and run the admin page and simulator on it"
+    )
+    demo.add_argument(
+        "--console", action="store_true", help="chat as the demo service user in the terminal"
+    )
 
     chat = sub.add_parser("chat", help="chat as a participant in the terminal")
     chat.add_argument("--participant", type=int, required=True, help="participant id")
@@ -36,12 +41,63 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
 
+    practitioner = sub.add_parser("practitioner", help="practitioner accounts")
+    pr_sub = practitioner.add_subparsers(
+        dest="practitioner_command", required=True, metavar="SUBCOMMAND"
+    )
+    create = pr_sub.add_parser(
+        "create",
+        help="create an account; the password is asked for (or read from stdin)",
+        description="Create a practitioner account. The password is asked for at a prompt "
+        "(typed twice, not shown), or read from the first line of stdin when that is not a "
+        "terminal. It is never a command-line argument.",
+    )
+    create.add_argument("--name", required=True, help="their name")
+    create.add_argument("--email", required=True, help="their email address (to sign in)")
+    create.add_argument("--team", required=True, help="team name (created if it does not exist)")
+    create.add_argument(
+        "--role",
+        choices=("practitioner", "team_lead", "admin"),
+        default="practitioner",
+        help="practitioner: their caseload; team_lead: their team; admin: everything",
+    )
+
     dialogs = sub.add_parser("dialogs", help="dialog commands")
     d_sub = dialogs.add_subparsers(dest="dialogs_command", required=True, metavar="SUBCOMMAND")
     d_sub.add_parser("check", help="check every dialog file; print file:line for each mistake")
     graph = d_sub.add_parser("graph", help="print a Mermaid diagram of a compiled dialog")
     graph.add_argument("name", help="dialog name, e.g. crisis_plan")
+    _channel_commands(sub)
     return parser
+
+
+def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the web app: webhooks, admin, /healthz, /metrics")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="web processes")
+
+    worker = sub.add_parser("worker", help="deliver queued messages, with retries")
+    worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    worker.add_argument(
+        "--poll-interval", type=float, default=1.0, help="seconds between looks at the outbox"
+    )
+    worker.add_argument(
+        "--lease",
+        type=float,
+        default=60.0,
+        help="seconds a claimed message is held before another worker may take it over",
+    )
+
+    telegram = sub.add_parser("telegram", help="Telegram set-up")
+    t_sub = telegram.add_subparsers(dest="telegram_command", required=True, metavar="SUBCOMMAND")
+    t_sub.add_parser("set-webhook", help="point the bot at TOUCHPOINT_PUBLIC_URL, with the secret")
+
+    invite = sub.add_parser("invite", help="invite a participant to link a chat")
+    i_sub = invite.add_subparsers(dest="invite_channel", required=True, metavar="CHANNEL")
+    link = i_sub.add_parser("telegram", help="print a single-use Telegram deep link")
+    link.add_argument("--participant", type=int, required=True, help="participant id")
+    link.add_argument("--days", type=int, default=7, help="days until the link expires")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,5 +126,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return commands.chat(settings, args.participant)
     if args.command == "demo":
-        return commands.demo(settings)
+        return commands.demo(settings, console=args.console)
+    if args.command == "practitioner":
+        return commands.practitioner_create(
+            settings, name=args.name, email=args.email, team=args.team, role=args.role
+        )
+    if args.command == "serve":
+        return commands.serve(settings, host=args.host, port=args.port, workers=args.workers)
+    if args.command == "worker":
+        return commands.worker(
+            settings, once=args.once, poll_interval=args.poll_interval, lease=args.lease
+        )
+    if args.command == "telegram":
+        return commands.telegram_set_webhook(settings)
+    if args.command == "invite":
+        return commands.invite_telegram(settings, args.participant, days=args.days)
     raise AssertionError(args.command)  # pragma: no cover - argparse refuses others

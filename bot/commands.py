@@ -147,8 +147,109 @@ def seed_demo(settings: Settings) -> int:
         db.dispose()
 
 
-def demo(settings: Settings) -> int:
+def demo(settings: Settings, *, console: bool = False) -> int:
     upgrade(settings.database_url)
     participant_id = seed_demo(settings)
+    if not console:
+        from bot.admin.demo import run as run_admin_demo
+
+        return run_admin_demo(settings, participant_id)
     print(f"Demo ready: chatting as the demo service user (participant {participant_id}).")
     return chat(settings, participant_id)
+
+
+def _read_password() -> str:
+    """From a prompt (typed twice, not shown), or the first line of standard input."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("The same password again: ") != first:
+        raise ValueError("The two passwords are different. Run the command again.")
+    return first
+
+
+def practitioner_create(settings: Settings, *, name: str, email: str, team: str, role: str) -> int:
+    from bot.admin.accounts import AccountError, create_practitioner
+
+    db = Database(settings.database_url)
+    db.check_migrated()
+    try:
+        password = _read_password()
+        with db.write() as session:
+            team_row = get_or_create_team(session, team, load_service(settings.dialogs_dir))
+            practitioner = create_practitioner(
+                session,
+                name=name,
+                email=email,
+                team=team_row,
+                role=role,
+                password=password,
+                now=_now(),
+                chosen_by_owner=True,
+            )
+            practitioner_id = practitioner.id
+    except (AccountError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(
+        f"Practitioner {practitioner_id} created. They sign in at "
+        f"{settings.public_url.rstrip('/')}/admin/ with {email}."
+    )
+    return 0
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+    from bot.web.server import serve as run_server
+
+    return run_server(settings, host=host, port=port, workers=workers)
+
+
+def worker(settings: Settings, *, once: bool, poll_interval: float, lease: float) -> int:
+    from bot.worker import run
+
+    return run(settings, once=once, poll_interval=poll_interval, lease=lease)
+
+
+def telegram_set_webhook(settings: Settings) -> int:
+    from bot.channels.telegram_setup import SetupError, set_webhook
+
+    try:
+        url = set_webhook(settings)
+    except SetupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Telegram will send this bot's messages to {url}.")
+    return 0
+
+
+def invite_telegram(settings: Settings, participant_id: int, *, days: int) -> int:
+    from datetime import timedelta
+
+    from bot.channels.linking import InviteError, create_invite
+    from bot.channels.telegram_setup import SetupError, bot_username, deep_link
+    from bot.types import Channel
+
+    try:
+        username = bot_username(settings)
+    except SetupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    db = Database(settings.database_url)
+    try:
+        db.check_migrated()
+        with db.write() as session:
+            token = create_invite(
+                session, participant_id, Channel.TELEGRAM, _now(), ttl=timedelta(days=days)
+            )
+    except InviteError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"Send this link to the participant; it works once, for {days} days:")
+    print(deep_link(username, token))
+    return 0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +63,19 @@ class Database:
         self._reader = sessionmaker(
             self.engine.execution_options(readonly=True), expire_on_commit=False
         )
+        # SQLite has one writer. Threads of this process queue here for it, and the next
+        # one starts the moment the last commits; left to SQLite's busy handler they
+        # would sleep 1, 2, 5, 10... ms between tries, and under load most of a
+        # message's time went on that sleeping (docs/performance.md). Re-entrant, so a
+        # nested write fails as it always did (busy timeout) instead of hanging.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One unit of work in one transaction: commit on success, roll back on error."""
-        with self._writer() as session, session.begin():
+        with self._write_lock, self._writer() as session, session.begin():
             yield session
 
     @contextmanager

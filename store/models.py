@@ -332,3 +332,61 @@ class TrustedDevice(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Between appointments: each person's rhythm, and the scheduled work (docs/scheduling.md).
+
+
+class Schedule(Base):
+    """How often, and when, a participant hears from the assistant between appointments.
+
+    Their time zone, quiet hours and next appointment stay on the participant."""
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
+    # One of the two: every N days, or on these weekdays ("mon,thu").
+    every_days: Mapped[int | None] = mapped_column(Integer)
+    weekdays: Mapped[str | None] = mapped_column(String(27))
+    # The preferred window, local "HH:MM" to "HH:MM".
+    window_start: Mapped[str] = mapped_column(String(5), default="10:00")
+    window_end: Mapped[str] = mapped_column(String(5), default="12:00")
+    # Scheduled messages a day at most (replies and CRISIS are never counted or held).
+    daily_cap: Mapped[int] = mapped_column(Integer, default=2)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))
+
+
+class Job(Base):
+    """Scheduled work, claimed with a lease by any worker; `key` makes its effect run once.
+
+    status: pending -> running (claimed: `claimed_until`, `attempts` + 1) -> done, with
+    the `outcome` (sent, or skipped and why). A job that is no longer wanted is deleted."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_job_due", "status", "due_at"),
+        Index("ix_job_participant", "participant_id", "kind", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # check_in | appointment_prep | reminder
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the plan was made from: a job whose basis no longer matches is planned again.
+    basis: Mapped[str | None] = mapped_column(String(64))
+    for_date: Mapped[date | None] = mapped_column(Date)  # the local day, or the appointment
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

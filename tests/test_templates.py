@@ -55,6 +55,11 @@ def _sample() -> dict[str, object]:
         "contacts": [],
         "approved": False,
         "has_plan": True,
+        # The messages the admin page sends about a plan (templates/messages/*/reviewed/).
+        "plan_name": "crisis plan",
+        "note": "Could you add who you would call at night? " * 3,
+        "changes": ['changed "Not sleeping" to "Not sleeping well"', 'added "A walk"'],
+        "more": 4,
     }
 
 

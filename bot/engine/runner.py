@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot import plans
 from bot.engine import answers
@@ -21,6 +20,25 @@ STUCK_AFTER = 3  # bad answers in a row before we offer a way out instead of ask
 MAX_ITEMS = 30
 MAX_HISTORY = 50
 
+# Built once: building a statement costs more than running it on SQLite.
+_ACTIVE = (
+    select(Conversation)
+    .where(
+        Conversation.participant_id == bindparam("participant_id"),
+        Conversation.status == "active",
+    )
+    .order_by(Conversation.id.desc())
+    .limit(1)
+)
+_SUSPENDED = (
+    select(Conversation)
+    .where(
+        Conversation.participant_id == bindparam("participant_id"),
+        Conversation.status == "suspended",
+    )
+    .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+)
+
 
 class Engine:
     """Drives conversations through the compiled dialogs. Holds no per-person state."""
@@ -32,27 +50,12 @@ class Engine:
     # -- conversations -------------------------------------------------------------
 
     def active(self, turn: Turn) -> Conversation | None:
-        return turn.session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.participant_id == turn.participant.id,
-                Conversation.status == "active",
-            )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        ).one_or_none()
+        params = {"participant_id": turn.participant.id}
+        return turn.session.scalars(_ACTIVE, params).one_or_none()
 
     def suspended(self, turn: Turn) -> list[Conversation]:
-        return list(
-            turn.session.scalars(
-                select(Conversation)
-                .where(
-                    Conversation.participant_id == turn.participant.id,
-                    Conversation.status == "suspended",
-                )
-                .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-            )
-        )
+        params = {"participant_id": turn.participant.id}
+        return list(turn.session.scalars(_SUSPENDED, params))
 
     def start(self, turn: Turn, dialog_name: str) -> Conversation:
         """Start a dialog, or resume it where it was left; the one in progress is kept."""
@@ -333,11 +336,11 @@ class Engine:
                     found = version.sections.get(section) or []
                     if sub:
                         found = (found[-1].get(sub) or []) if found else []
-                    return copy.deepcopy(list(found))
+                    return plans.copy_json(list(found))
         if state.save is not None:
             saved = data.get("answers", {}).get(state.save)
             if isinstance(saved, list):
-                return copy.deepcopy(saved)
+                return plans.copy_json(saved)
         return []
 
     # -- saving --------------------------------------------------------------------
@@ -438,7 +441,7 @@ class Engine:
 
     @staticmethod
     def _data(conv: Conversation) -> dict[str, Any]:
-        return copy.deepcopy(conv.data or {})
+        return plans.copy_json(conv.data or {})
 
     def _set_phase(self, conv: Conversation, phase: str | None) -> None:
         data = self._data(conv)

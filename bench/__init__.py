@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): throughput, latency and scale. `python -m bench.run`."""

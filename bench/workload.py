@@ -1,0 +1,97 @@
+"""What the benchmark's service users send: real dialog steps, in an order that makes sense.
+
+Every participant starts at the first list question of their crisis plan and works
+through it: list items, a read-back, a removal, SKIPs, a contact with a phone and one
+without, a bad answer to a yes/no question, the end of the dialog, the menu, and the
+plan again. CRISIS (and now and then a risk phrase) comes in between, as it would.
+The stream interleaves participants round-robin, so two messages of one person are
+never in flight at once unless the concurrency exceeds the number of participants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Sent once by `prepare` (in-process) to put a fresh participant at warning_signs.
+OPENING = ("hello", "1", "yes")
+
+# One lap of the crisis plan, from warning_signs back to warning_signs.
+LAP: tuple[str, ...] = (
+    "I stop sleeping",  # warning_signs: list item
+    "I stop answering the phone",  # list item
+    "DONE",  # read-back
+    "remove 1",  # read-back again, one fewer
+    "remove 1",  # and empty again, so the lists do not grow lap after lap
+    "yes",  # kept -> coping
+    "Go for a walk by the river",
+    "done",
+    "yep",  # -> distractions
+    "SKIP",  # -> people_help (contacts)
+    "Sam 07400 123456",  # a contact with a phone number
+    "Mum",  # no number: "keep it without one?"
+    "no",  # "send it again with the number"
+    "DONE",
+    "yes",  # -> professionals
+    "SKIP",  # -> safer_surroundings
+    "SKIP",  # -> reasons
+    "My cat Biscuit",
+    "DONE",
+    "yes",  # -> unwell_helps
+    "SKIP",  # -> unwell_not_helpful
+    "SKIP",  # -> unwell_tell (free text)
+    "SKIP",  # -> unwell_practical
+    "SKIP",  # -> check (yes/no)
+    "purple",  # a bad answer
+    "no",  # -> kept: the dialog ends
+    "hello",  # -> the menu
+    "1",  # -> crisis plan intro (the draft is kept)
+    "yes",  # -> warning_signs again
+)
+
+CRISIS = "CRISIS"
+RISK = "I want to end it all"
+CRISIS_EVERY = 20  # about 5% of the traffic is CRISIS
+RISK_EVERY = 97  # about 1% is risk language (the safety screen's reply and an alert)
+
+
+@dataclass(frozen=True)
+class Send:
+    participant: int  # index into the participant list
+    text: str
+    crisis: bool
+
+
+def stream(participants: int, count: int, *, crisis: bool = True) -> Iterator[Send]:
+    """`count` messages, round-robin over `participants` people, each following LAP.
+
+    CRISIS and the risk phrase are extra messages that leave the dialog where it was."""
+    position = [0] * participants
+    sent = 0
+    turn = 0
+    while sent < count:
+        who = turn % participants
+        turn += 1
+        sent += 1
+        if crisis and sent % CRISIS_EVERY == 0:
+            yield Send(who, CRISIS, True)
+            continue
+        if crisis and sent % RISK_EVERY == 0:
+            # A risk phrase in a list question is also kept as an item, so the lap
+            # stays in step; elsewhere it would be a bad answer and shift it.
+            yield (
+                Send(who, RISK, False)
+                if LAP[position[who] % len(LAP)] in _LIST_STEPS
+                else Send(who, CRISIS, True)
+            )
+            continue
+        yield Send(who, LAP[position[who] % len(LAP)], False)
+        position[who] += 1
+
+
+_LIST_STEPS = frozenset({"I stop sleeping", "I stop answering the phone", "My cat Biscuit"})
+
+
+def crisis_only(participants: int, count: int, offset: int = 0) -> Iterator[Send]:
+    for i in range(count):
+        yield Send((offset + i) % participants, CRISIS, True)

@@ -1,0 +1,1 @@
+"""The practitioner admin page: a Starlette sub-application mounted at /admin."""

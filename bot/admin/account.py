@@ -1,0 +1,134 @@
+"""A practitioner's own account: password, sign-in codes, signing out other browsers."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from bot.admin import auth, sessions
+from bot.admin.context import Ctx
+from bot.admin.endpoint import limits
+from bot.admin.qr import svg_data_uri
+from store.models import Practitioner
+
+
+def _me(ctx: Ctx, session: Session) -> Practitioner:
+    found = session.get(Practitioner, ctx.user.id)
+    assert found is not None
+    return found
+
+
+def show(
+    ctx: Ctx, *, error: str | None = None, totp_error: str | None = None, secret: str | None = None
+) -> Response:
+    with ctx.admin.db.read() as session:
+        me = _me(ctx, session)
+        has_totp = me.totp_secret is not None
+        required = me.team.require_totp
+        team_name = me.team.name
+    qr = None
+    if not has_totp:
+        secret = secret or auth.new_totp_secret()
+        qr = svg_data_uri(auth.provisioning_uri(secret, ctx.user.email))
+    return ctx.render(
+        "account.html",
+        title="Your account",
+        has_totp=has_totp,
+        required=required,
+        team_name=team_name,
+        secret=secret,
+        qr=qr,
+        error=error,
+        totp_error=totp_error,
+        min_length=auth.MIN_LENGTH,
+    )
+
+
+def password_form(ctx: Ctx, *, error: str | None = None) -> Response:
+    return ctx.render(
+        "password.html",
+        title="Choose a new password",
+        error=error,
+        forced=ctx.stage == sessions.PASSWORD,
+        min_length=auth.MIN_LENGTH,
+    )
+
+
+def change_password(ctx: Ctx) -> Response:
+    current, new, again = ctx.field("current"), ctx.field("new"), ctx.field("again")
+    now = ctx.now()
+    with ctx.admin.db.write() as session:
+        me = _me(ctx, session)
+        if not auth.verify_password(me.password_hash, current):
+            ctx.audit(session, "password.change_failed", "practitioner", me.id)
+            error: str | None = "Your current password isn't right. Type it again."
+        elif new != again:
+            error = "The two new passwords are different. Type the same one twice."
+        elif new == current:
+            error = "Choose a password different from the one you have now."
+        else:
+            try:
+                auth.check_policy(new, email=me.email, name=me.name)
+                error = None
+            except auth.PasswordRejected as exc:
+                error = str(exc)
+        if error is None:
+            me.password_hash = auth.hash_password(new)
+            me.password_changed_at = now
+            sessions.end_all(session, me.id)
+            token = sessions.start(session, me.id, sessions.OK, now, limits(ctx.admin), ctx.address)
+            ctx.set_cookie(ctx.admin.cookie("session"), token)
+            ctx.audit(session, "password.change", "practitioner", me.id)
+    if error is not None:
+        return password_form(ctx, error=error)
+    return ctx.redirect("/account", done="password")
+
+
+def enable_totp(ctx: Ctx) -> Response:
+    secret = ctx.field("secret")
+    if not (16 <= len(secret) <= 64 and secret.isalnum()):
+        return show(ctx)
+    now = ctx.now()
+    with ctx.admin.db.write() as session:
+        me = _me(ctx, session)
+        step = auth.accept_code(secret, ctx.field("code"), me.totp_last_step, now)
+        if step is not None:
+            me.totp_secret = secret
+            me.totp_last_step = step
+            ctx.audit(session, "totp.enable", "practitioner", me.id)
+    if step is None:
+        return show(
+            ctx,
+            secret=secret,
+            totp_error="That code didn't work. Type the newest code from your app.",
+        )
+    return ctx.redirect("/account", done="totp_on")
+
+
+def disable_totp(ctx: Ctx) -> Response:
+    with ctx.admin.db.write() as session:
+        me = _me(ctx, session)
+        if me.team.require_totp:
+            error: str | None = "Your team requires sign-in codes, so they can't be turned off."
+        elif not auth.verify_password(me.password_hash, ctx.field("current")):
+            error = "Your password isn't right. Type it again to turn codes off."
+        else:
+            me.totp_secret = None
+            me.totp_last_step = None
+            ctx.audit(session, "totp.disable", "practitioner", me.id)
+            error = None
+    if error is not None:
+        return show(ctx, totp_error=error)
+    return ctx.redirect("/account", done="totp_off")
+
+
+def end_other_sessions(ctx: Ctx) -> Response:
+    now = ctx.now()
+    with ctx.admin.db.write() as session:
+        ended = sessions.end_all(session, ctx.user.id)
+        token = sessions.start(
+            session, ctx.user.id, sessions.OK, now, limits(ctx.admin), ctx.address
+        )
+        ctx.set_cookie(ctx.admin.cookie("session"), token)
+        ctx.audit(session, "sessions.end_all", "practitioner", ctx.user.id, ended=ended)
+    return ctx.redirect("/account", done="sessions")

@@ -1,0 +1,97 @@
+"""The edit-then-approve page: the submitted version as a form; saving approves it."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from bot.admin import access, decide, edit, notify
+from bot.admin.context import Ctx
+from bot.admin.review import authors
+
+
+def _where(ctx: Ctx) -> tuple[int, str, int]:
+    return int(ctx.param("pid")), str(ctx.param("kind")), int(ctx.param("number"))
+
+
+def form(
+    ctx: Ctx,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: bool = False,
+    problem: str | None = None,
+) -> Response:
+    pid, kind, number = _where(ctx)
+    with ctx.admin.db.write() as session:
+        person, _plan, version = access.version(session, ctx.user, pid, kind, number)
+        if version.status != "submitted":
+            return ctx.redirect(f"/participants/{pid}/plans/{kind}", done="already")
+        model = edit.form_model(version.sections, kind, ctx.field if typed else None)
+        labels = authors(session, person, version)
+        ctx.audit(session, "plan.edit_view", "plan_version", version.id, participant=person.id)
+        return ctx.render(
+            "edit.html",
+            status=400 if errors or problem else 200,
+            title=f"Edit and approve: {person.display_name}",
+            person=person,
+            kind=kind,
+            version=version,
+            sections=model,
+            authors=labels,
+            errors=errors or {},
+            problem=problem,
+            max_text=edit.MAX_TEXT,
+        )
+
+
+def submit(ctx: Ctx) -> Response:
+    pid, kind, number = _where(ctx)
+    now = ctx.now()
+    wording = ctx.admin.assistant.wording
+    try:
+        with ctx.admin.db.write() as session:
+            person, _plan, version = access.version(session, ctx.user, pid, kind, number)
+            edited = edit.apply(
+                version.sections, kind, ctx.field, ctx.user.actor, person.team.region
+            )
+            if edited.errors:
+                raise _Invalid(edited.errors)
+            if not edited.changes:
+                decide.approve(session, version, ctx.user.id, now)
+                body = notify.approved(wording, person, kind)
+                action, record = "plan.approve", version.id
+            else:
+                new = decide.approve_with_edits(session, version, ctx.user.id, edited.sections, now)
+                body = notify.approved_changed(wording, person, kind, edited.changes)
+                action, record = "plan.edit_approve", new.id
+            channel = notify.queue(session, person, body, now)
+            ctx.audit(
+                session,
+                action,
+                "plan_version",
+                record,
+                participant=person.id,
+                kind=kind,
+                changes=len(edited.changes),
+                notified=channel,
+            )
+    except _Invalid as invalid:
+        return form(ctx, errors=invalid.errors, typed=True)
+    except decide.Conflict as conflict:
+        if str(conflict) == "newer":
+            return form(
+                ctx,
+                typed=True,
+                problem=(
+                    "They have started changing this plan again since sending it, so it can't be "
+                    "edited here. Approve it as it is, or send it back with a note."
+                ),
+            )
+        return ctx.redirect(f"/participants/{pid}/plans/{kind}", done="already")
+    done = "edited" if action == "plan.edit_approve" else "approved"
+    return ctx.redirect(f"/participants/{pid}", done=done)
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid edit")
+        self.errors = errors

@@ -1,0 +1,55 @@
+"""A plan version as a FHIR R4 CarePlan, to download into an electronic patient record."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.responses import Response
+
+from bot import fhir
+from bot.admin import access, decide
+from bot.admin.context import Ctx
+from store.models import Practitioner
+
+
+def care_plan(ctx: Ctx) -> Response:
+    pid, kind, number = int(ctx.param("pid")), str(ctx.param("kind")), int(ctx.param("number"))
+    with ctx.admin.db.write() as session:
+        person, _plan, version = access.version(session, ctx.user, pid, kind, number)
+        ids = {version.reviewed_by} if version.reviewed_by else set()
+        for items in version.sections.values():
+            for entry in items:
+                for one in [entry, *(entry.get("steps") or [])]:
+                    by = str(one.get("by", ""))
+                    if by.startswith("practitioner:") and by[13:].isdigit():
+                        ids.add(int(by[13:]))
+        names = dict(
+            session.execute(
+                select(Practitioner.id, Practitioner.name).where(Practitioner.id.in_(ids))
+            ).all()
+        )
+        resource = fhir.care_plan(
+            fhir.Export(
+                participant=person,
+                kind=kind,
+                version=version,
+                replaces=decide.previous_approved(session, version),
+                practitioners=names,
+                base_url=ctx.admin.settings.public_url,
+            )
+        )
+        ctx.audit(
+            session,
+            "plan.export",
+            "plan_version",
+            version.id,
+            participant=person.id,
+            kind=kind,
+            number=number,
+            format="fhir-r4",
+        )
+    filename = f"careplan-{resource['id']}.json"
+    return Response(
+        fhir.dumps(resource),
+        media_type=fhir.FHIR_JSON,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

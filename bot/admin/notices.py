@@ -1,0 +1,27 @@
+"""The one-line notices a page shows after an action (`?done=<key>`): fixed sentences,
+so a link can't put words on the page."""
+
+from __future__ import annotations
+
+NOTICES = {
+    "signed_out": "You have signed out.",
+    "expired": "You were signed out because the page was left for a while. Sign in again.",
+    "throttled": "Too many attempts. Wait 15 minutes and try again, or ask an administrator.",
+    "password": "Your password has been changed. Other browsers have been signed out.",
+    "sessions": "Every other browser has been signed out.",
+    "totp_on": "Sign-in codes are on. You'll need your authenticator app to sign in.",
+    "totp_off": "Sign-in codes are off.",
+    "approved": "Approved. They have been sent a message to say so.",
+    "edited": "Your changes are saved and the plan is approved. They have been told what changed.",
+    "sent_back": "Sent back. Your note has been sent to them.",
+    "acknowledged": "Alert acknowledged.",
+    "appointment": "Next appointment saved.",
+    "team": "Team settings saved.",
+    "practitioner": "Practitioner saved.",
+    "team_created": "Team created.",
+    "already": "Someone has already reviewed that version; this is how it stands now.",
+}
+
+
+def notice(key: str) -> str | None:
+    return NOTICES.get(key)

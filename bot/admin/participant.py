@@ -1,0 +1,123 @@
+"""One service user: channels, state, plans, alerts, check-ins, conversation history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from starlette.responses import Response
+
+from bot import plans
+from bot.admin import access
+from bot.admin.context import Ctx
+from bot.admin.sections import STATUS_NAMES
+from store.models import Alert, ChannelIdentity, Conversation, Message, Practitioner
+
+HISTORY = 40
+CHECK_INS = 5
+CHECK_IN_FIELDS = (
+    ("rating", "How things have been (0 to 10)"),
+    ("went_well", "What went well"),
+    ("hard", "What was hard"),
+    ("goal_progress", "Progress on a goal"),
+    ("agenda", "For the next appointment"),
+)
+
+
+def _check_in(conv: Conversation) -> dict[str, Any]:
+    answers = conv.data.get("answers", {}) if isinstance(conv.data, dict) else {}
+    rows = []
+    for key, label in CHECK_IN_FIELDS:
+        value = answers.get(key)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            value = "; ".join(
+                str(v.get("text", "")) if isinstance(v, dict) else str(v) for v in value
+            )
+        rows.append((label, str(value)))
+    return {"at": conv.updated_at, "rows": rows}
+
+
+def show(ctx: Ctx, *, error: str | None = None) -> Response:
+    pid = int(ctx.param("pid"))
+    with ctx.admin.db.write() as session:
+        person = access.participant(session, ctx.user, pid)
+        identities = session.scalars(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.participant_id == pid)
+            .order_by(ChannelIdentity.id)
+        ).all()
+        plan_rows = []
+        for kind in plans.SECTIONS:
+            latest = plans.current(session, pid, kind)
+            approved = plans.approved_version(session, latest.plan_id) if latest else None
+            plan_rows.append((kind, latest, approved))
+        alerts = session.scalars(
+            select(Alert)
+            .where(Alert.participant_id == pid)
+            .order_by(Alert.created_at.desc())
+            .limit(20)
+        ).all()
+        messages = list(
+            reversed(
+                session.scalars(
+                    select(Message)
+                    .where(Message.participant_id == pid)
+                    .order_by(Message.id.desc())
+                    .limit(HISTORY)
+                ).all()
+            )
+        )
+        check_ins = session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.participant_id == pid,
+                Conversation.dialog == "check_in",
+                Conversation.status == "completed",
+            )
+            .order_by(Conversation.updated_at.desc())
+            .limit(CHECK_INS)
+        ).all()
+        active = session.scalars(
+            select(Conversation).where(
+                Conversation.participant_id == pid, Conversation.status == "active"
+            )
+        ).first()
+        practitioner = (
+            session.get(Practitioner, person.practitioner_id) if person.practitioner_id else None
+        )
+        ctx.audit(session, "participant.view", "participant", pid)
+        return ctx.render(
+            "participant.html",
+            title=person.display_name,
+            person=person,
+            identities=identities,
+            plans=plan_rows,
+            alerts=alerts,
+            messages=messages,
+            check_ins=[_check_in(c) for c in check_ins],
+            active=active,
+            practitioner=practitioner,
+            status_names=STATUS_NAMES,
+            error=error,
+            telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
+            has_telegram=any(i.channel == "telegram" for i in identities),
+        )
+
+
+def set_appointment(ctx: Ctx) -> Response:
+    pid = int(ctx.param("pid"))
+    raw = ctx.field("next_appointment").strip()
+    try:
+        when = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        with ctx.admin.db.read() as session:
+            access.participant(session, ctx.user, pid)
+        return show(ctx, error="Give the date as year-month-day, for example 2026-03-14.")
+    with ctx.admin.db.write() as session:
+        person = access.participant(session, ctx.user, pid)
+        person.next_appointment = when
+        ctx.audit(session, "participant.appointment", "participant", pid)
+    return ctx.redirect(f"/participants/{pid}", done="appointment")

@@ -1,0 +1,46 @@
+"""The admin pages' Jinja2 environment: HTML-escaped, strict, loaded once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.admin.sections import SECTION_TITLES, plan_name
+
+
+def when(value: datetime | None, tz: str = "Europe/London") -> str:
+    if value is None:
+        return "never"
+    try:
+        zone = ZoneInfo(tz)
+    except ZoneInfoNotFoundError:
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%-d %b %Y, %H:%M")
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%a %-d %b %Y") if value is not None else "not set"
+
+
+class Pages:
+    def __init__(self, templates_dir: Path) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(templates_dir / "admin"),
+            autoescape=True,  # everything a person typed is text, never markup
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.env.filters["when"] = when
+        self.env.filters["day"] = day
+        self.env.filters["section_title"] = lambda key: SECTION_TITLES.get(key, key)
+        self.env.filters["plan_name"] = plan_name
+        self.css = (templates_dir / "admin" / "admin.css").read_bytes()
+
+    def render(self, template: str, /, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)

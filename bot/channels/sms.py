@@ -1,0 +1,248 @@
+"""SMS through Twilio: the incoming-message webhook (replies inline as TwiML) and the
+status callback. Only requests signed by Twilio for the configured public URL count.
+
+Form data is decoded as UTF-8 with undecodable bytes replaced (U+FFFD), both for the
+signature check and for the text: Twilio always sends UTF-8, so a request with other
+bytes is either forged (and fails the signature) or damaged in transit, and it is read
+as far as it can be rather than crashing or being dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import outbox
+from bot.assistant import Assistant, Clock
+from bot.channels.exchange import answer_directly, text_only_reply
+from bot.delivery import STATUS_PATH, TWILIO_OPTED_OUT
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.types import Channel, Inbound, Step
+from store.db import Database
+from store.models import Message
+
+INBOUND_PATH = "/webhooks/twilio/sms"
+MAX_FORM_BYTES = 256 * 1024
+MAX_FIELDS = 200
+SMS_LIMIT = outbox.LIMITS[Channel.SMS.value]
+# Characters XML 1.0 can't carry: a reply that echoes one would make the TwiML unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Twilio's statuses -> (ours, rank); a callback never moves a message backwards.
+_PROVIDER_STATUS = {
+    "accepted": ("sent", 2),
+    "scheduled": ("sent", 2),
+    "queued": ("sent", 2),
+    "sending": ("sent", 2),
+    "sent": ("sent", 2),
+    "delivered": ("delivered", 3),
+    "read": ("delivered", 3),
+    "undelivered": ("undelivered", 3),
+    "failed": ("failed", 3),
+}
+_RANK = {"queued": 0, "sending": 1, "inline": 1, "sent": 2, "failed": 2}
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class SmsWebhook:
+    def __init__(
+        self, settings: Settings, assistant: Assistant, metrics: Metrics, clock: Clock
+    ) -> None:
+        token = settings.twilio_auth_token
+        self._validator = RequestValidator(token.get_secret_value()) if token else None
+        self._public = settings.public_url.rstrip("/")
+        self._region = settings.default_region
+        self._assistant = assistant
+        self._db = assistant.db
+        self._metrics = metrics
+        self._clock = clock
+
+    async def inbound(self, request: Request) -> Response:
+        started = time.perf_counter()
+        form = await self._signed_form(request, INBOUND_PATH)
+        if isinstance(form, Response):
+            return form
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        if not sid:
+            return self._reject("malformed", 400)
+        body = form.get("Body", "")
+        inbound = Inbound(Channel.SMS, e164(form.get("From", ""), self._region), body, sid)
+        try:
+            if not body.strip() and _num_media(form) > 0:
+                step = await run_in_threadpool(self._media_only, inbound)
+            else:
+                step = await run_in_threadpool(self._assistant.handle, inbound)
+        except OperationalError:
+            return self._reject("unavailable", 503)
+        self._count(step, started)
+        return Response(twiml(step.replies), media_type="application/xml")
+
+    async def status(self, request: Request) -> Response:
+        form = await self._signed_form(request, STATUS_PATH)
+        if isinstance(form, Response):
+            return form
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        status = form.get("MessageStatus") or form.get("SmsStatus")
+        if not sid or not status:
+            return self._reject("malformed", 400)
+        message_id = request.query_params.get("message", "")
+        known_id = int(message_id) if _digits(message_id) else None
+        try:
+            ours = await run_in_threadpool(
+                record_status,
+                self._db,
+                sid,
+                status.lower(),
+                form.get("ErrorCode") or None,
+                known_id,
+                self._clock(),
+            )
+        except OperationalError:
+            return self._reject("unavailable", 503)
+        if ours in ("undelivered", "failed"):
+            self._metrics.delivery_failures.labels("sms", "provider").inc()
+        return PlainTextResponse("")
+
+    def _media_only(self, inbound: Inbound) -> Step:
+        return answer_directly(
+            self._db,
+            inbound,
+            stored_body="[media]",
+            decide=text_only_reply(self._assistant),
+            inline_limit=None,
+            now=self._clock(),
+        )
+
+    async def _signed_form(
+        self, request: Request, path: str
+    ) -> ImmutableMultiDict[str, str] | Response:
+        """The form, if Twilio signed it for our public URL; else the response to give."""
+        signature = request.headers.get("x-twilio-signature", "")
+        if self._validator is None or not signature:
+            return self._reject("signature", 403)
+        try:
+            raw = await _read_body(request)
+            pairs = parse_qsl(
+                raw.decode("utf-8", "replace"),
+                keep_blank_values=True,
+                errors="replace",
+                max_num_fields=MAX_FIELDS,
+            )
+        except BadRequest as exc:
+            return self._reject("malformed", exc.status)
+        except ValueError:  # too many fields
+            return self._reject("malformed", 400)
+        form = ImmutableMultiDict(pairs)
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = self._public + path + (f"?{query}" if query else "")
+        if not self._validator.validate(url, form, signature):
+            return self._reject("signature", 403)
+        return form
+
+    def _reject(self, reason: str, status: int) -> Response:
+        self._metrics.rejected.labels("sms", reason).inc()
+        return PlainTextResponse("", status_code=status)
+
+    def _count(self, step: Step, started: float) -> None:
+        if step.duplicate:
+            self._metrics.duplicates.labels("sms").inc()
+            return
+        self._metrics.messages_in.labels("sms").inc()
+        if step.safety_alert:
+            self._metrics.safety_alerts.labels("sms").inc()
+        if step.replies:
+            self._metrics.messages_out.labels("sms", "inline").inc(len(step.replies))
+            self._metrics.reply_latency.labels("sms").observe(time.perf_counter() - started)
+
+
+def twiml(replies: tuple[str, ...]) -> str:
+    """Replies as TwiML: one <Message> per 1,600 characters."""
+    response = MessagingResponse()
+    for reply in replies:
+        for part in outbox.split(_NOT_XML.sub("", reply), SMS_LIMIT):
+            if part:
+                response.message(part)
+    return str(response)
+
+
+def e164(number: str, region: str) -> str:
+    """A phone number in E.164 when it reads as one; anything else (a short code, an
+    alphanumeric sender) unchanged, so it matches no participant."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def record_status(
+    db: Database,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    message_id: int | None,
+    now: datetime,
+) -> str | None:
+    """Apply a status callback to our row of that message; returns its status after."""
+    with db.write() as session:
+        row = session.scalars(
+            select(Message).where(Message.channel == "sms", Message.external_id == sid)
+        ).one_or_none()
+        if row is None and message_id is not None:
+            # A worker died after Twilio took the message and before it wrote down the sid.
+            candidate = session.get(Message, message_id)
+            if (
+                candidate is not None
+                and candidate.channel == "sms"
+                and candidate.direction == "out"
+                and candidate.external_id is None
+            ):
+                row, row.external_id = candidate, sid
+        if row is None:
+            return None
+        ours, rank = _PROVIDER_STATUS.get(status, ("sent", 2))
+        if rank > _RANK.get(row.status, 3):
+            row.status, row.claimed_until = ours, None
+        if error_code:
+            row.error_code = error_code[:40]
+        if error_code == TWILIO_OPTED_OUT and row.participant_id is not None:
+            outbox.opt_out(session, row.participant_id, now, actor="twilio")
+        return row.status
+
+
+def _num_media(form: ImmutableMultiDict[str, str]) -> int:
+    value = form.get("NumMedia", "0")
+    return int(value) if _digits(value) else 0
+
+
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) < 19
+
+
+async def _read_body(request: Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise BadRequest(413)
+        chunks.append(chunk)
+    return b"".join(chunks)

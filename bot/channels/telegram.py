@@ -1,0 +1,185 @@
+"""Telegram: the webhook. Replies go to the outbox and the web process sends them at
+once after answering Telegram (the worker is the safety net if it can't).
+
+Only requests carrying our secret token count. A message that is only an invite token
+(`/start TOKEN` from a deep link, or the token typed by hand) links the chat; text,
+captions and edited messages go to the assistant; anything else gets a kind sentence
+that only text is read. Other update types, and chats that aren't private, are
+acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from telegram import Message as TelegramMessage
+from telegram import Update
+
+from bot import outbox
+from bot.assistant import Assistant, Clock
+from bot.channels.exchange import Decide, answer_directly, text_only_reply
+from bot.channels.linking import redeem, token_in
+from bot.delivery import Dispatcher, TelegramSender
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.types import Channel, Inbound, Step
+from store.models import Participant
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
+MAX_UPDATE_BYTES = 1024 * 1024
+_NON_TEXT = (
+    "photo",
+    "sticker",
+    "voice",
+    "video_note",
+    "video",
+    "animation",
+    "audio",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+)
+
+
+class TelegramWebhook:
+    def __init__(
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        dispatcher: Dispatcher | None,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> None:
+        secret = settings.telegram_webhook_secret
+        self._secret = secret.get_secret_value().encode() if secret else None
+        self._assistant = assistant
+        self._dispatcher = dispatcher
+        self._metrics = metrics
+        self._clock = clock
+
+    async def update(self, request: Request) -> Response:
+        started = time.perf_counter()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if self._secret is None or not hmac.compare_digest(given, self._secret):
+            return self._reject("secret", 403)
+        update = await _parse(request)
+        if update is None:
+            return self._reject("malformed", 400)
+        message = update.message or update.edited_message
+        if message is None or message.chat.type != "private":
+            return PlainTextResponse("")  # nothing for us: a status change, a group, a poll
+        address = str(message.chat.id)
+        inbound_id = str(update.update_id)
+        try:
+            step = await run_in_threadpool(self._handle, message, address, inbound_id)
+        except OperationalError:
+            return self._reject("unavailable", 503)  # Telegram delivers it again later
+        self._count(step)
+        if step.duplicate:
+            return PlainTextResponse("")
+        task = BackgroundTask(self._send, address, step.replies, started)
+        return PlainTextResponse("", background=task)
+
+    def _handle(self, message: TelegramMessage, address: str, inbound_id: str) -> Step:
+        text = message.text if message.text is not None else message.caption
+        if text is None:
+            kind = next((k for k in _NON_TEXT if getattr(message, k, None)), "non-text")
+            decide = text_only_reply(self._assistant)
+            return self._directly(address, inbound_id, f"[{kind}]", decide)
+        token = token_in(text)
+        if token is not None:
+            # Never stored: the token is a secret until it is used.
+            return self._directly(address, inbound_id, "/start", self._link(token, address))
+        inbound = Inbound(Channel.TELEGRAM, address, text, inbound_id)
+        return self._assistant.handle(inbound, inline_limit=0)
+
+    def _directly(self, address: str, inbound_id: str, stored: str, decide: Decide) -> Step:
+        inbound = Inbound(Channel.TELEGRAM, address, stored, inbound_id)
+        return answer_directly(
+            self._assistant.db,
+            inbound,
+            stored_body=stored,
+            decide=decide,
+            inline_limit=0,
+            now=self._clock(),
+        )
+
+    def _link(self, token: str, address: str) -> Decide:
+        wording, service = self._assistant.wording, self._assistant.service
+
+        def decide(session: Session, known: Participant | None) -> tuple[int | None, list[str]]:
+            linked = redeem(session, token, Channel.TELEGRAM, address, self._clock())
+            if linked is None:
+                return (known.id if known else None), [
+                    wording.render("system/link_invalid", service=service)
+                ]
+            reply = wording.render(
+                "system/linked", linked.locale, name=linked.display_name, team=linked.team
+            )
+            return linked.id, [reply]
+
+        return decide
+
+    async def _send(self, address: str, inline: tuple[str, ...], started: float) -> None:
+        """After the response: send what was queued for this chat, oldest first."""
+        if self._dispatcher is None:
+            return  # no bot token here: `touchpoint worker` sends them
+        sender = self._dispatcher.senders.get(Channel.TELEGRAM.value)
+        try:
+            if inline and isinstance(sender, TelegramSender):
+                # Only the assistant's fallback answers inline (it could not queue).
+                bot = await sender.ready()
+                for text in inline:
+                    await bot.send_message(chat_id=int(address), text=text)
+            where = (Channel.TELEGRAM.value, address)
+            await run_in_threadpool(outbox.hurry, self._dispatcher.db, *where, self._clock())
+            sent = await self._dispatcher.deliver_due(address=where)
+        except Exception:
+            log.exception("sending the replies of a Telegram update failed; the worker retries")
+            return
+        if sent:
+            self._metrics.reply_latency.labels("telegram").observe(time.perf_counter() - started)
+
+    def _reject(self, reason: str, status: int) -> Response:
+        self._metrics.rejected.labels("telegram", reason).inc()
+        return PlainTextResponse("", status_code=status)
+
+    def _count(self, step: Step) -> None:
+        if step.duplicate:
+            self._metrics.duplicates.labels("telegram").inc()
+            return
+        self._metrics.messages_in.labels("telegram").inc()
+        if step.safety_alert:
+            self._metrics.safety_alerts.labels("telegram").inc()
+
+
+async def _parse(request: Request) -> Update | None:
+    size, chunks = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPDATE_BYTES:
+            return None
+        chunks.append(chunk)
+    try:
+        data: Any = json.loads(b"".join(chunks))
+        if not isinstance(data, dict):
+            return None
+        update = Update.de_json(data, None)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return update if isinstance(update.update_id, int) else None

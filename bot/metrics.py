@@ -1,0 +1,104 @@
+"""Prometheus metrics, one registry per app (so tests and processes never share counters)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from store.db import Database
+from store.models import Message
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.messages_in = Counter(
+            "touchpoint_messages_in",
+            "Inbound messages handled (duplicates not counted).",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.messages_out = Counter(
+            "touchpoint_messages_out",
+            "Outbound messages handed to a provider (inline as TwiML, or sent from the outbox).",
+            ["channel", "route"],
+            registry=self.registry,
+        )
+        self.reply_latency = Histogram(
+            "touchpoint_reply_latency_seconds",
+            "From a webhook request arriving to its first reply being handed over.",
+            ["channel"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.safety_alerts = Counter(
+            "touchpoint_safety_alerts",
+            "Inbound messages that matched the risk screen.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.delivery_failures = Counter(
+            "touchpoint_delivery_failures",
+            "Outbound messages that failed: retry (will be tried again), permanent, "
+            "gave_up (out of attempts), provider (a status callback said so).",
+            ["channel", "kind"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "touchpoint_webhook_rejected",
+            "Webhook requests refused: signature, secret, malformed, unavailable (database).",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "touchpoint_webhook_duplicates",
+            "Webhook deliveries of a message already handled.",
+            ["channel"],
+            registry=self.registry,
+        )
+
+    def watch_outbox(self, db: Database) -> None:
+        """Also export the outbox as the database sees it (shared by every process)."""
+        self.registry.register(_OutboxCollector(db))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _OutboxCollector(Collector):
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "touchpoint_outbox_messages",
+            "Outbound messages by status, for those the worker still has to act on "
+            "(queued, sending) or gave up on (failed).",
+            labels=["channel", "status"],
+        )
+        try:
+            with self._db.read() as session:
+                rows = session.execute(
+                    select(Message.channel, Message.status, func.count())
+                    .where(
+                        Message.direction == "out",
+                        Message.status.in_(("queued", "sending", "failed")),
+                    )
+                    .group_by(Message.channel, Message.status)
+                ).all()
+        except SQLAlchemyError:
+            return  # /healthz reports the database; a scrape must not fail because of it
+        for channel, status, count in rows:
+            gauge.add_metric([channel, status], count)
+        yield gauge
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())

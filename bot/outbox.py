@@ -1,0 +1,299 @@
+"""The outbox: outbound rows with status `queued`, claimed with a lease, settled once.
+
+A row moves queued -> sending (claimed: a lease in `claimed_until`, `attempts` + 1)
+-> sent (the provider accepted it; its id in `external_id`) -> delivered / undelivered
+/ failed (status callbacks). A `sending` row whose lease ran out was claimed by a
+worker that died or could not tell whether the provider took the message: the next
+claim marks it `unsure`, and the sender looks it up before sending it again.
+`attempts` doubles as a fencing token: only the holder of the latest claim settles.
+See docs/deployment.md, "Delivery guarantee".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from bot.types import Channel
+from store.db import Database
+from store.models import AuditEvent, Message, Participant
+
+OPTED_OUT = "opted_out"
+PENDING = ("queued", "sending")
+# Longest body one provider message takes, in UTF-16 code units (what both count).
+LIMITS = {Channel.SMS.value: 1600, Channel.TELEGRAM.value: 4096}
+
+
+@dataclass(frozen=True)
+class Policy:
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 10
+    backoff_base: timedelta = timedelta(seconds=15)
+    backoff_cap: timedelta = timedelta(minutes=30)
+
+    def backoff(self, attempt: int, retry_after: float | None = None) -> timedelta:
+        """Exponential, capped, with up to 10% jitter; never sooner than `retry_after`."""
+        base = self.backoff_base.total_seconds() * 2 ** max(attempt - 1, 0)
+        delay = min(self.backoff_cap.total_seconds(), base) * (1 + random.random() / 10)
+        return timedelta(seconds=max(delay, retry_after or 0.0))
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    channel: str
+    address: str
+    body: str
+    participant_id: int | None
+    attempt: int  # the fencing token: this claim's value of `attempts`
+    created_at: datetime
+    unsure: bool  # an earlier attempt may have reached the provider
+
+
+@dataclass(frozen=True)
+class Sent:
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Not accepted by the provider: safe to send again later."""
+
+    code: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """The provider may or may not have it: look it up (or resend) later."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Permanent: sending again would fail the same way."""
+
+    code: str
+
+
+Outcome = Sent | Retry | Unsure | Failed
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` UTF-16 units, cut at a paragraph, line or word if possible."""
+    parts: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        head = _fit(rest, limit)
+        cut = max(head.rfind("\n\n"), head.rfind("\n"), head.rfind(" "))
+        if cut < len(head) // 2:
+            cut = max(len(head), 1)
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def _fit(text: str, limit: int) -> str:
+    """The longest prefix of `text` within `limit` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel: Channel,
+    address: str,
+    text: str,
+    participant_id: int | None,
+    now: datetime,
+) -> list[Message]:
+    """Queue `text` for the worker, in this transaction; split to the channel's limit."""
+    rows = [
+        Message(
+            participant_id=participant_id,
+            channel=channel.value,
+            address=address,
+            direction="out",
+            body=part,
+            status="queued",
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for part in split(text, LIMITS.get(channel.value, 4096))
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def claim_next(
+    db: Database,
+    now: datetime,
+    policy: Policy,
+    *,
+    channels: Collection[str],
+    address: tuple[str, str] | None = None,
+) -> Claim | None:
+    """Claim the oldest due message whose recipient has nothing older still pending."""
+    with db.write() as session:
+        for _ in range(100):
+            row = session.scalars(_due(now, channels, address)).first()
+            if row is None:
+                return None
+            if _suppressed(session, row):
+                row.status, row.error_code = "failed", OPTED_OUT
+                row.next_attempt_at = row.claimed_until = None
+                continue
+            unsure = row.status == "sending"
+            row.status = "sending"
+            row.attempts += 1
+            row.claimed_until = now + policy.lease
+            return Claim(
+                id=row.id,
+                channel=row.channel,
+                address=row.address,
+                body=row.body,
+                participant_id=row.participant_id,
+                attempt=row.attempts,
+                created_at=row.created_at,
+                unsure=unsure,
+            )
+    return None
+
+
+def _due(
+    now: datetime, channels: Collection[str], address: tuple[str, str] | None
+) -> Select[Message]:
+    earlier = aliased(Message)
+    blocked = exists().where(
+        earlier.direction == "out",
+        earlier.channel == Message.channel,
+        earlier.address == Message.address,
+        earlier.status.in_(PENDING),
+        earlier.id < Message.id,
+    )
+    stmt = select(Message).where(
+        Message.direction == "out",
+        Message.channel.in_(list(channels)),
+        or_(
+            and_(Message.status == "queued", Message.next_attempt_at <= now),
+            and_(Message.status == "sending", Message.claimed_until <= now),
+        ),
+        ~blocked,
+    )
+    if address is not None:
+        stmt = stmt.where(Message.channel == address[0], Message.address == address[1])
+    # PostgreSQL: other workers skip a row being claimed; SQLite's single writer
+    # serialises claims instead (the clause renders as nothing there).
+    return stmt.order_by(Message.id).limit(1).with_for_update(skip_locked=True)
+
+
+def _suppressed(session: Session, row: Message) -> bool:
+    """Opted out, and this is not the reply to something they sent (STOP's confirmation,
+    CRISIS): those are written in the same transaction as the inbound, at the same time."""
+    if row.participant_id is None:
+        return False
+    status = session.scalar(select(Participant.status).where(Participant.id == row.participant_id))
+    if status != OPTED_OUT:
+        return False
+    reply = session.scalar(
+        select(Message.id).where(
+            Message.participant_id == row.participant_id,
+            Message.direction == "in",
+            Message.created_at == row.created_at,
+        )
+    )
+    return reply is None
+
+
+def settle(db: Database, claim: Claim, outcome: Outcome, now: datetime, policy: Policy) -> str:
+    """Record what happened to a claim; returns the row's status afterwards."""
+    with db.write() as session:
+        row = session.scalars(
+            select(Message).where(Message.id == claim.id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            return "gone"
+        if isinstance(outcome, Sent) and outcome.external_id and row.external_id is None:
+            row.external_id = outcome.external_id  # even if a callback settled it first
+        if row.status != "sending" or row.attempts != claim.attempt:
+            return row.status  # a status callback, or a newer claim, got there first
+        row.claimed_until = None
+        if isinstance(outcome, Sent):
+            row.status, row.error_code = "sent", None
+        elif isinstance(outcome, Failed) or claim.attempt >= policy.max_attempts:
+            row.status, row.error_code = "failed", outcome.code
+        else:
+            retry_after = outcome.retry_after if isinstance(outcome, Retry) else None
+            delay = policy.backoff(claim.attempt, retry_after)
+            row.error_code = outcome.code
+            if isinstance(outcome, Unsure):
+                row.claimed_until = now + delay  # stays `sending`: looked up before resending
+            else:
+                row.status, row.next_attempt_at = "queued", now + delay
+        return row.status
+
+
+def hurry(db: Database, channel: str, address: str, now: datetime) -> None:
+    """Make what waits for a retry to this recipient due now: they just wrote to us, and
+    a newer reply (perhaps to CRISIS) must not wait behind an older one's backoff."""
+    with db.write() as session:
+        session.execute(
+            update(Message)
+            .where(
+                Message.direction == "out",
+                Message.channel == channel,
+                Message.address == address,
+                Message.status == "queued",
+                Message.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )
+
+
+def known_external_ids(db: Database, channel: str, candidates: Iterable[str]) -> set[str]:
+    wanted = list(candidates)
+    if not wanted:
+        return set()
+    with db.read() as session:
+        found = session.scalars(
+            select(Message.external_id).where(
+                Message.channel == channel, Message.external_id.in_(wanted)
+            )
+        )
+        return {value for value in found if value is not None}
+
+
+def opt_out(session: Session, participant_id: int, now: datetime, *, actor: str) -> None:
+    """The provider says this person unsubscribed: the same as their STOP."""
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.status == OPTED_OUT:
+        return
+    participant.status = OPTED_OUT
+    participant.opted_out_at = now
+    participant.more = []
+    session.add(
+        AuditEvent(
+            at=now,
+            actor=actor,
+            action="participant.opt_out",
+            record_type="participant",
+            record_id=participant_id,
+        )
+    )

@@ -1,0 +1,1 @@
+"""The web process: one Starlette app for the webhooks, the admin pages, /healthz, /metrics."""

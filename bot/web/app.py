@@ -1,0 +1,95 @@
+"""The Starlette app: webhooks, health, metrics and the admin pages, on one assistant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from bot.assistant import Assistant, Clock, utc_now
+from bot.channels.sms import INBOUND_PATH, SmsWebhook
+from bot.channels.telegram import TelegramWebhook
+from bot.delivery import STATUS_PATH, Dispatcher, build_senders
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.outbox import Policy
+from bot.settings import Settings
+from store.db import Database
+
+try:
+    from bot.admin.app import build_admin  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # the admin package is not there yet
+    build_admin = None  # type: ignore[assignment,unused-ignore]
+
+TELEGRAM_PATH = "/webhooks/telegram"
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    assistant: Assistant,
+    clock: Clock = utc_now,
+    *,
+    on_close: Callable[[], None] | None = None,
+    policy: Policy | None = None,
+) -> Starlette:
+    """The app. Telegram replies are sent from here right after each update (when a bot
+    token is set); `on_close` runs when the app shuts down (e.g. disposing `db`)."""
+    metrics = Metrics()
+    metrics.watch_outbox(db)
+    senders = build_senders(settings, channels=("telegram",))
+    dispatcher = (
+        Dispatcher(db, senders, clock=clock, policy=policy, metrics=metrics) if senders else None
+    )
+    sms = SmsWebhook(settings, assistant, metrics, clock)
+    telegram = TelegramWebhook(settings, assistant, dispatcher, metrics, clock)
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(_ping, db)
+        except SQLAlchemyError:
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def metrics_page(_request: Request) -> Response:
+        return Response(await run_in_threadpool(metrics.render), media_type=CONTENT_TYPE)
+
+    routes: list[BaseRoute] = [
+        Route(INBOUND_PATH, sms.inbound, methods=["POST"]),
+        Route(STATUS_PATH, sms.status, methods=["POST"]),
+        Route(TELEGRAM_PATH, telegram.update, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    if build_admin is not None:
+        admin = build_admin(settings=settings, db=db, assistant=assistant, clock=clock)
+        routes.append(Mount("/admin", app=admin))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await dispatcher.close()
+            if on_close is not None:
+                on_close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.assistant = assistant
+    app.state.metrics = metrics
+    app.state.dispatcher = dispatcher
+    return app
+
+
+def _ping(db: Database) -> None:
+    with db.read() as session:
+        session.execute(text("SELECT 1"))

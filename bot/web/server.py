@@ -1,0 +1,76 @@
+"""`touchpoint serve`: check the configuration and the database, then run uvicorn."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+
+from bot.assistant import Assistant
+from bot.settings import Settings, get_settings
+from bot.web.app import create_app
+from store.db import Database
+
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def config_problems(settings: Settings) -> list[str]:
+    """Sentences saying what is missing for each channel that is configured."""
+    problems: list[str] = []
+    twilio = settings.twilio_account_sid or settings.twilio_from_number
+    if twilio and settings.twilio_auth_token is None:
+        problems.append(
+            "Twilio is configured but TWILIO_AUTH_TOKEN is not set, so Touchpoint can't "
+            "check that SMS webhooks really come from Twilio. Set TWILIO_AUTH_TOKEN to the "
+            "Auth Token in the Twilio Console and start again."
+        )
+    if settings.telegram_bot_token is not None:
+        secret = settings.telegram_webhook_secret
+        if secret is None:
+            problems.append(
+                "Telegram is configured but TELEGRAM_WEBHOOK_SECRET is not set, so Touchpoint "
+                "can't check that webhook calls really come from Telegram. Set it to a random "
+                "string of letters, digits, _ and - (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`), then run `touchpoint telegram "
+                "set-webhook` and start again."
+            )
+        elif not _TELEGRAM_SECRET.fullmatch(secret.get_secret_value()):
+            problems.append(
+                "TELEGRAM_WEBHOOK_SECRET may only hold letters, digits, _ and - "
+                "(1 to 256 of them); Telegram refuses anything else. Choose another one."
+            )
+    return problems
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+    problems = config_problems(settings)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        db.check_migrated()  # DatabaseNotReady says what to run
+    finally:
+        db.dispose()
+    uvicorn.run(
+        "bot.web.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # Signatures use TOUCHPOINT_PUBLIC_URL, never the proxy's headers.
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def app_from_environment() -> Starlette:
+    """What each uvicorn worker process runs: settings read, database and assistant made once."""
+    settings = get_settings()
+    db = Database(settings.database_url)
+    db.check_migrated()
+    return create_app(settings, db, Assistant(settings, db), on_close=db.dispose)
