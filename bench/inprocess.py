@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.prepare import enrol
+from bench.traffic import message_sid
 from bench.workload import stream
 from bot.assistant import Assistant
 from bot.settings import Settings
@@ -35,17 +36,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", choices=["pyinstrument", "cprofile"], default=None)
+    parser.add_argument(
+        "--prefill", type=Path, help="start from a copy of this database (bench.populate's)"
+    )
     parser.add_argument("--statements", action="store_true", help="print each distinct SQL")
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="tp-inproc-"))
     try:
         snapshot = folder / "snapshot.db"
+        if args.prefill is not None:
+            shutil.copyfile(args.prefill, snapshot)
         upgrade(f"sqlite:///{snapshot}")
         people = enrol(Settings(database_url=f"sqlite:///{snapshot}"), args.participants)
         sends = list(stream(len(people), args.messages))
         inbound = [
-            Inbound(Channel.SMS, people[s.participant].phone, s.text, f"SM{i:032x}")
+            Inbound(Channel.SMS, people[s.participant].phone, s.text, message_sid(i))
             for i, s in enumerate(sends)
         ]
         warm = max(CHUNK, len(inbound) // 10 // CHUNK * CHUNK)

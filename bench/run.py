@@ -42,6 +42,7 @@ from bench.wrk import WrkResult, run_wrk, wrk_path
 from bot.settings import Settings
 from store.db import alembic_config, upgrade
 
+PARTS = ("sms", "telegram", "scale")
 FALLBACK_PREFIX = "Sorry, something went wrong"
 TARGETS = {"ratio": 0.5, "crisis_p99_ms": 25.0, "scale_ratio": 0.9, "rss_mb": 150.0}
 
@@ -59,6 +60,7 @@ class Options:
     workers: int
     data_dir: Path
     driver: str  # wrk, or python when wrk is not installed (a lower ceiling)
+    only: tuple[str, ...]  # parts to run: sms, telegram, scale
     say: Callable[[str], None] = print
 
 
@@ -387,9 +389,10 @@ def run(options: Options) -> Report:
     say(f"[prepare] {options.participants} participants, mid-dialog...")
     empty = bench.snapshot("empty")
     bench.ceiling(report)
-    bench.channel("sms", empty, report)
-    bench.channel("telegram", empty, report)
-    if not options.skip_scale:
+    for channel in ("sms", "telegram"):
+        if channel in options.only:
+            bench.channel(channel, empty, report)
+    if "scale" in options.only and not options.skip_scale:
         bench.scale(empty, report)
     report.machine["load_after"] = os.getloadavg()
     return report
@@ -601,6 +604,10 @@ def options_from(argv: Sequence[str] | None) -> tuple[Options, Path | None, bool
     parser.add_argument("--scale-participants", type=int, help="default 100,000; quick 2,000")
     parser.add_argument("--scale-messages", type=int, help="default 5,000,000; quick 50,000")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS,
+        help="run only this part (repeatable); default: all of them",
+    )  # fmt: skip
     parser.add_argument("--workers", type=int, default=1, help="touchpoint serve --workers")
     parser.add_argument(
         "--data-dir", type=Path,
@@ -627,6 +634,7 @@ def options_from(argv: Sequence[str] | None) -> tuple[Options, Path | None, bool
         workers=args.workers,
         data_dir=args.data_dir,
         driver=driver,
+        only=tuple(args.only or PARTS),
     )
     return options, args.json, quick
 

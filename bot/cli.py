@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--team", required=True, help="team name (created if it does not exist)")
     add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
+    _schedule_command(p_sub)
 
     practitioner = sub.add_parser("practitioner", help="practitioner accounts")
     pr_sub = practitioner.add_subparsers(
@@ -71,14 +72,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _schedule_command(p_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schedule = p_sub.add_parser(
+        "schedule",
+        help="show or set when a participant hears from us between appointments",
+        description="Show a participant's check-in rhythm, quiet hours, next appointment and "
+        "what is planned; with options, change them (the plan is made again at once). "
+        "See docs/scheduling.md.",
+    )
+    schedule.add_argument("--participant", type=int, required=True, help="participant id")
+    how = schedule.add_mutually_exclusive_group()
+    how.add_argument("--every", type=int, metavar="DAYS", help="check in every DAYS days (1-28)")
+    how.add_argument("--weekdays", metavar="DAYS", help="check in on these days, e.g. mon,thu")
+    how.add_argument("--off", action="store_true", help="no regular check-ins")
+    schedule.add_argument(
+        "--window", metavar="HH:MM-HH:MM", help="preferred time, e.g. 10:00-12:00"
+    )
+    schedule.add_argument("--timezone", metavar="ZONE", help="IANA time zone, e.g. Europe/London")
+    schedule.add_argument("--quiet", metavar="HH:MM-HH:MM", help="quiet hours, e.g. 21:00-09:00")
+    when = schedule.add_mutually_exclusive_group()
+    when.add_argument("--appointment", metavar="YYYY-MM-DD", help="date of the next appointment")
+    when.add_argument("--no-appointment", action="store_true", help="no appointment booked")
+    schedule.add_argument("--cap", type=int, metavar="N", help="scheduled messages a day at most")
+
+
 def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="run the web app: webhooks, admin, /healthz, /metrics")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--workers", type=int, default=1, help="web processes")
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run the worker (scheduler and outbox) in the web process",
+    )
 
-    worker = sub.add_parser("worker", help="deliver queued messages, with retries")
-    worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    worker = sub.add_parser(
+        "worker", help="run scheduled check-ins and reminders; deliver queued messages"
+    )
+    worker.add_argument("--once", action="store_true", help="do what is due now, then exit")
     worker.add_argument(
         "--poll-interval", type=float, default=1.0, help="seconds between looks at the outbox"
     )
@@ -87,6 +119,15 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=float,
         default=60.0,
         help="seconds a claimed message is held before another worker may take it over",
+    )
+    worker.add_argument(
+        "--batch", type=int, default=50, help="scheduled jobs claimed at once (and leased)"
+    )
+    worker.add_argument(
+        "--sweep-every",
+        type=float,
+        default=30.0,
+        help="seconds between two looks for check-ins, appointment preps and reminders to plan",
     )
 
     telegram = sub.add_parser("telegram", help="Telegram set-up")
@@ -119,6 +160,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.dialogs_graph(settings, args.name)
     if args.command == "db":
         return commands.db_upgrade(settings)
+    if args.command == "participant" and args.participant_command == "schedule":
+        return commands.participant_schedule(settings, args)
     if args.command == "participant":
         return commands.participant_add(
             settings, name=args.name, team=args.team, phone=args.phone, telegram=args.telegram
@@ -132,10 +175,21 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             settings, name=args.name, email=args.email, team=args.team, role=args.role
         )
     if args.command == "serve":
-        return commands.serve(settings, host=args.host, port=args.port, workers=args.workers)
+        return commands.serve(
+            settings,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            with_worker=args.with_worker,
+        )
     if args.command == "worker":
         return commands.worker(
-            settings, once=args.once, poll_interval=args.poll_interval, lease=args.lease
+            settings,
+            once=args.once,
+            poll_interval=args.poll_interval,
+            lease=args.lease,
+            batch=args.batch,
+            sweep_every=args.sweep_every,
         )
     if args.command == "telegram":
         return commands.telegram_set_webhook(settings)

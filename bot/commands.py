@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import UTC, datetime
 
@@ -96,6 +97,23 @@ def participant_add(
         f"touchpoint chat --participant {participant_id}"
     )
     return 0
+
+
+def participant_schedule(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.schedule import command
+
+    options = command.Options(
+        every=args.every,
+        weekdays=args.weekdays,
+        window=args.window,
+        timezone=args.timezone,
+        quiet=args.quiet,
+        appointment=args.appointment,
+        no_appointment=args.no_appointment,
+        cap=args.cap,
+        off=args.off,
+    )
+    return command.run(settings, args.participant, options, _now())
 
 
 def chat(settings: Settings, participant_id: int) -> int:
@@ -202,16 +220,33 @@ def practitioner_create(settings: Settings, *, name: str, email: str, team: str,
     return 0
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+def serve(
+    settings: Settings, *, host: str, port: int, workers: int, with_worker: bool = False
+) -> int:
     from bot.web.server import serve as run_server
 
-    return run_server(settings, host=host, port=port, workers=workers)
+    return run_server(settings, host=host, port=port, workers=workers, with_worker=with_worker)
 
 
-def worker(settings: Settings, *, once: bool, poll_interval: float, lease: float) -> int:
+def worker(
+    settings: Settings,
+    *,
+    once: bool,
+    poll_interval: float,
+    lease: float,
+    batch: int = 50,
+    sweep_every: float = 30.0,
+) -> int:
     from bot.worker import run
 
-    return run(settings, once=once, poll_interval=poll_interval, lease=lease)
+    return run(
+        settings,
+        once=once,
+        poll_interval=poll_interval,
+        lease=lease,
+        batch=batch,
+        sweep_every=sweep_every,
+    )
 
 
 def telegram_set_webhook(settings: Settings) -> int:

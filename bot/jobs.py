@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import CursorResult, Executable, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -63,14 +64,13 @@ def add(session: Session, job: NewJob, now: datetime) -> bool:
         "planned_at": now,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    stmt: Executable
+    if session.get_bind().dialect.name == "postgresql":
         stmt = pg_insert(Job).values(values).on_conflict_do_nothing(index_elements=["key"])
-    elif dialect == "sqlite":
+    else:  # SQLite
         stmt = sqlite_insert(Job).values(values).on_conflict_do_nothing(index_elements=["key"])
-    else:  # pragma: no cover - the two databases Touchpoint runs on
-        stmt = insert(Job).values(values)
-    return bool(session.execute(stmt).rowcount)
+    result = session.execute(stmt)
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def claim(
@@ -151,7 +151,7 @@ def drop_pending(
     )
     if keep is not None:
         stmt = stmt.where(or_(Job.for_date.is_(None), Job.for_date != keep))
-    return int(session.execute(stmt).rowcount)
+    return int(cast(CursorResult[Any], session.execute(stmt)).rowcount)
 
 
 def release(db: Database, claims: Collection[Claim], now: datetime) -> None:

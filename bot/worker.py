@@ -1,4 +1,6 @@
-"""`touchpoint worker`: deliver the outbox, with retries, until stopped (or once)."""
+"""`touchpoint worker`: the scheduler (check-ins, appointment prep, reminders) and the
+outbox (delivery, with retries), side by side until stopped (or once). `touchpoint serve
+--with-worker` runs the same loops inside the web process (`background`)."""
 
 from __future__ import annotations
 
@@ -7,21 +9,57 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.assistant import utc_now
+from bot.assistant import Assistant, Clock, utc_now
 from bot.delivery import Dispatcher, build_senders
 from bot.outbox import Policy
+from bot.schedule.outreach import Outreach
+from bot.schedule.scheduler import Scheduler
 from bot.settings import Settings
 from store.db import Database
 
 log = logging.getLogger(__name__)
-BATCH = 20  # claims between two looks at the stop signal
+BATCH = 20  # outbox claims between two looks at the stop signal
+JOB_BATCH = 50  # jobs claimed at once by the scheduler
+SWEEP_EVERY = 30.0  # seconds between two looks for jobs to plan
 
 
-def run(settings: Settings, *, once: bool, poll_interval: float, lease: float) -> int:
+def build_scheduler(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    *,
+    lease: float,
+    batch: int = JOB_BATCH,
+    sweep_every: float = SWEEP_EVERY,
+    assistant: Assistant | None = None,
+) -> Scheduler:
+    assistant = assistant or Assistant(settings, db, clock)
+    outreach = Outreach(db, assistant.engine, assistant.wording, clock)
+    return Scheduler(
+        db,
+        outreach,
+        clock,
+        lease=timedelta(seconds=lease),
+        batch=batch,
+        sweep_every=timedelta(seconds=sweep_every),
+    )
+
+
+def run(
+    settings: Settings,
+    *,
+    once: bool,
+    poll_interval: float,
+    lease: float,
+    batch: int = JOB_BATCH,
+    sweep_every: float = SWEEP_EVERY,
+) -> int:
     # The lease must outlast a provider call, or a slow call could be claimed twice.
     timeout = min(10.0, lease / 3)
     senders = build_senders(settings, timeout=timeout)
@@ -38,34 +76,110 @@ def run(settings: Settings, *, once: bool, poll_interval: float, lease: float) -
         db.check_migrated()
         policy = Policy(lease=timedelta(seconds=lease))
         dispatcher = Dispatcher(db, senders, clock=utc_now, policy=policy)
-        return asyncio.run(_loop(dispatcher, once=once, poll_interval=poll_interval))
+        scheduler = build_scheduler(
+            settings, db, utc_now, lease=lease, batch=batch, sweep_every=sweep_every
+        )
+        return asyncio.run(_main(dispatcher, scheduler, once=once, poll_interval=poll_interval))
     finally:
         db.dispose()
 
 
-async def _loop(dispatcher: Dispatcher, *, once: bool, poll_interval: float) -> int:
+async def _main(
+    dispatcher: Dispatcher, scheduler: Scheduler, *, once: bool, poll_interval: float
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("worker started: channels %s", ", ".join(sorted(dispatcher.senders)))
+    log.info(
+        "worker %s started: channels %s", scheduler.worker, ", ".join(sorted(dispatcher.senders))
+    )
     try:
-        while not stop.is_set():
-            try:
-                handled = await dispatcher.deliver_due(limit=BATCH)
-            except SQLAlchemyError:
-                log.warning("the database is unavailable; trying again shortly")
-                if once:
-                    return 1
-                handled = 0
-            if once and handled < BATCH:
-                return 0
-            if handled < BATCH:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=poll_interval)
+        if once:
+            return await _once(dispatcher, scheduler)
+        await run_loops(dispatcher, scheduler, stop, poll_interval)
     finally:
         await dispatcher.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
     log.info("worker stopped")
     return 0
+
+
+async def _once(dispatcher: Dispatcher, scheduler: Scheduler) -> int:
+    """What is due now: the jobs, then the outbox; 1 if the database is unavailable."""
+    try:
+        await asyncio.to_thread(scheduler.run_until_idle)
+        while await dispatcher.deliver_due(limit=BATCH) >= BATCH:
+            pass
+    except SQLAlchemyError:
+        log.warning("the database is unavailable")
+        return 1
+    return 0
+
+
+async def run_loops(
+    dispatcher: Dispatcher | None, scheduler: Scheduler, stop: asyncio.Event, poll_interval: float
+) -> None:
+    """The outbox and the scheduler, each in its own loop, until `stop` is set."""
+    loops = [_schedule_loop(scheduler, stop, poll_interval)]
+    if dispatcher is not None:
+        loops.append(_outbox_loop(dispatcher, stop, poll_interval))
+    await asyncio.gather(*loops)
+
+
+async def _outbox_loop(dispatcher: Dispatcher, stop: asyncio.Event, poll_interval: float) -> None:
+    while not stop.is_set():
+        try:
+            handled = await dispatcher.deliver_due(limit=BATCH)
+        except SQLAlchemyError:
+            log.warning("the database is unavailable; trying again shortly")
+            handled = 0
+        if handled < BATCH:
+            await _pause(stop, poll_interval)
+
+
+async def _schedule_loop(scheduler: Scheduler, stop: asyncio.Event, poll_interval: float) -> None:
+    while not stop.is_set():
+        try:
+            handled = await asyncio.to_thread(scheduler.tick, stop.is_set)
+        except SQLAlchemyError:
+            log.warning("the database is unavailable; trying again shortly")
+            handled = 0
+        except Exception:
+            log.exception("the scheduler failed; trying again shortly")
+            handled = 0
+        if handled < scheduler.batch:
+            await _pause(stop, poll_interval)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+@asynccontextmanager
+async def background(
+    settings: Settings,
+    db: Database,
+    assistant: Assistant,
+    clock: Clock = utc_now,
+    *,
+    poll_interval: float = 1.0,
+    lease: float = 60.0,
+) -> AsyncIterator[None]:
+    """The worker's loops as a task of the web app (`touchpoint serve --with-worker`)."""
+    senders = build_senders(settings, timeout=min(10.0, lease / 3))
+    policy = Policy(lease=timedelta(seconds=lease))
+    dispatcher = Dispatcher(db, senders, clock=clock, policy=policy) if senders else None
+    scheduler = build_scheduler(settings, db, clock, lease=lease, assistant=assistant)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_loops(dispatcher, scheduler, stop, poll_interval))
+    log.info("worker %s started inside the web process", scheduler.worker)
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        if dispatcher is not None:
+            await dispatcher.close()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot import plans
 from bot.engine.turn import Turn
+from bot.schedule import adjust
 from store.models import Conversation
 
 Action = Callable[[Turn, Conversation, str | None], None]
@@ -32,9 +33,38 @@ def _submit_plan(turn: Turn, conv: Conversation, plan: str | None) -> None:
     plans.submit(turn.session, version, turn.now)
 
 
+def _remember_rhythm(conv: Conversation, described: str | None) -> None:
+    data = plans.copy_json(conv.data or {})
+    data.setdefault("answers", {})["rhythm"] = described
+    conv.data = data
+
+
+def _describe_rhythm(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    rhythm = adjust.current(turn.session, turn.participant.id)
+    _remember_rhythm(conv, rhythm.describe() if rhythm else None)
+
+
+def _rhythm_often(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    _remember_rhythm(conv, adjust.more_often(turn.session, turn.participant, turn.now).describe())
+
+
+def _rhythm_less(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    rhythm = adjust.less_often(turn.session, turn.participant, turn.now)
+    _remember_rhythm(conv, rhythm.describe() if rhythm else None)
+
+
+def _rhythm_week_off(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    adjust.week_off(turn.session, turn.participant, turn.now)
+
+
 ACTIONS: dict[str, Action] = {
     "record_consent": _record_consent,
     "set_name": _set_name,
     "finish_onboarding": _finish_onboarding,
     "submit_plan": _submit_plan,
+    # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
+    "describe_rhythm": _describe_rhythm,
+    "rhythm_often": _rhythm_often,
+    "rhythm_less": _rhythm_less,
+    "rhythm_week_off": _rhythm_week_off,
 }

@@ -107,6 +107,19 @@ def awaiting_reply(session: Session, participant: Participant) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
+def unanswered(session: Session, participant: Participant) -> bool:
+    """Their last scheduled question (a check-in or the appointment prep) has no reply yet:
+    it gets its one reminder, and no new question is asked on top of it."""
+    stmt = select(Job.id).where(
+        Job.participant_id == participant.id,
+        Job.kind.in_((CHECK_IN, PREP)),
+        Job.outcome == jobs.SENT,
+    )
+    if participant.last_inbound_at is not None:
+        stmt = stmt.where(Job.done_at > participant.last_inbound_at)
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def recipient(session: Session, participant_id: int) -> tuple[Channel, str] | None:
     """Where a scheduled message goes: the verified channel they last wrote from, else
     SMS, then Telegram, then the simulator."""

@@ -108,7 +108,9 @@ def next_check_in(
     for _ in range(_LOOK_AHEAD_DAYS):
         if rhythm.on(day, last) and not near_appointment(person, day):
             when = slot(person, day)
-            if when >= earliest:
+            if when < earliest:  # its place in the window has passed: now, if still open
+                when = person.quiet.next_allowed(earliest, person.zone)
+            if when < window_end(person, day):
                 return when, day
         day += timedelta(days=1)
     return None

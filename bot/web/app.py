@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,9 +38,11 @@ def create_app(
     *,
     on_close: Callable[[], None] | None = None,
     policy: Policy | None = None,
+    background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     """The app. Telegram replies are sent from here right after each update (when a bot
-    token is set); `on_close` runs when the app shuts down (e.g. disposing `db`)."""
+    token is set); `on_close` runs when the app shuts down (e.g. disposing `db`);
+    `background` runs for the app's lifetime (`serve --with-worker`: the worker's loops)."""
     metrics = Metrics()
     metrics.watch_outbox(db)
     senders = build_senders(settings, channels=("telegram",))
@@ -74,7 +76,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            async with background() if background is not None else nullcontext():
+                yield
         finally:
             if dispatcher is not None:
                 await dispatcher.close()

@@ -44,7 +44,9 @@ def config_problems(settings: Settings) -> list[str]:
     return problems
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+def serve(
+    settings: Settings, *, host: str, port: int, workers: int, with_worker: bool = False
+) -> int:
     problems = config_problems(settings)
     if problems:
         for problem in problems:
@@ -56,7 +58,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     finally:
         db.dispose()
     uvicorn.run(
-        "bot.web.server:app_from_environment",
+        "bot.web.server:app_with_worker" if with_worker else "bot.web.server:app_from_environment",
         factory=True,
         host=host,
         port=port,
@@ -74,3 +76,20 @@ def app_from_environment() -> Starlette:
     db = Database(settings.database_url)
     db.check_migrated()
     return create_app(settings, db, Assistant(settings, db), on_close=db.dispose)
+
+
+def app_with_worker() -> Starlette:
+    """The same, with the worker's loops (scheduler and outbox) running inside it."""
+    from bot.worker import background
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    db.check_migrated()
+    assistant = Assistant(settings, db)
+    return create_app(
+        settings,
+        db,
+        assistant,
+        on_close=db.dispose,
+        background=lambda: background(settings, db, assistant),
+    )
