@@ -19,6 +19,7 @@ from bot.engine.actions import ACTIONS
 from bot.engine.compiler import DialogSet
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
+from bot.keywords import Keyword, keyword
 from bot.router import Router
 from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
 from bot.settings import Settings
@@ -106,7 +107,8 @@ class Assistant:
         """Handle one inbound message in one transaction. Replies past `inline_limit`
         go to the outbox in that same transaction."""
         text = clean_text(inbound.text)
-        risk = self.screen.match(text)
+        # The whole text is screened, even past what is stored.
+        risk = self.screen.match(inbound.text)
         try:
             with self.db.write() as session:
                 return self._handle(session, inbound, text, risk, inline_limit)
@@ -116,7 +118,7 @@ class Assistant:
             raise  # the database is down or locked: the channel answers 503 and is retried
         except Exception:
             log.exception("message handling failed; sending the fallback reply")
-            return self._fallback(inbound, text, risk)
+            return self._fallback(inbound, text, risk, inline_limit)
 
     def _handle(
         self,
@@ -148,7 +150,7 @@ class Assistant:
         assert key is not None
         message_id = int(key[0])
         if participant is None:
-            replies = self.router.unknown_sender(risk)
+            replies = self.router.unknown_sender(risk, text)
             self._record_replies(session, inbound, None, replies, inline_limit, now)
             return Step(replies=tuple(replies[:inline_limit]), safety_alert=risk is not None)
         params = {"participant_id": participant.id, "now": now}
@@ -194,8 +196,11 @@ class Assistant:
         if rows:
             session.connection().execute(_INSERT_MESSAGE, rows)
 
-    def _fallback(self, inbound: Inbound, text: str, risk: RiskMatch | None) -> Step:
-        """Something failed while handling: still answer, still raise the alert."""
+    def _fallback(
+        self, inbound: Inbound, text: str, risk: RiskMatch | None, inline_limit: int | None
+    ) -> Step:
+        """Something failed while handling: still answer, still raise the alert, and give
+        the numbers to call to anyone at risk or asking for their crisis plan."""
         replies: list[str] = []
         participant_id: int | None = None
         try:
@@ -214,7 +219,7 @@ class Assistant:
                 )
                 session.add(message)
                 session.flush()
-                if risk is not None:
+                if risk is not None and participant_id is not None:
                     session.add(
                         Alert(
                             participant_id=participant_id,
@@ -224,16 +229,20 @@ class Assistant:
                             created_at=self.clock(),
                         )
                     )
+                if risk is not None or keyword(text) is Keyword.CRISIS:
                     team = participant.team if participant else None
                     replies.append(self.router.safety(None, participant, team))
                 replies.append(self.wording.render("system/error", service=self.service))
-                self._record_replies(session, inbound, participant_id, replies, None, self.clock())
+                self._record_replies(
+                    session, inbound, participant_id, replies, inline_limit, self.clock()
+                )
         except IntegrityError:
             return Step(replies=(), duplicate=True)
         except Exception:
             log.exception("the fallback reply failed too")
             if not replies:
                 replies = [self.wording.render("system/error", service=self.service)]
+        inline = replies if inline_limit is None else replies[:inline_limit]
         return Step(
-            replies=tuple(replies), participant_id=participant_id, safety_alert=risk is not None
+            replies=tuple(inline), participant_id=participant_id, safety_alert=risk is not None
         )

@@ -47,18 +47,25 @@ def safety_message(
         if version is not None:
             contacts = [c for c in version.sections.get("people_help", []) if c.get("phone")]
     locale = participant.locale if participant is not None else "en"
-    for keep in (2, 1, 0):
+    name = participant.display_name if participant is not None else None
+    # Shorter and shorter until it fits three segments: the person's own contacts go
+    # first, then their name (a name outside GSM-7 makes every character cost double),
+    # then national lines beyond the first. The emergency number always stays.
+    variants = [(2, name, 2), (1, name, 2), (0, name, 2), (0, None, 2), (0, None, 1)]
+    text = ""
+    for keep, called, lines in variants:
         text = wording.render(
             "safety/message",
             locale,
-            name=participant.display_name if participant is not None else None,
+            name=called,
             team=team,
             service=service,
             contacts=contacts[:keep],
+            lines=lines,
         )
-        if gsm.segments(text) <= MAX_SEGMENTS or keep == 0:
-            return text
-    return text  # pragma: no cover - the loop always returns
+        if gsm.segments(text) <= MAX_SEGMENTS:
+            break
+    return text
 
 
 def paginate(body: str, *, more: str, last: str) -> list[str]:
@@ -123,9 +130,11 @@ def _words_or_line(line: str, more: str, last: str) -> list[str]:
     return chunks
 
 
-def _hard_split(words: list[str], width: int = 120) -> list[str]:
-    """A "word" longer than a line (a pasted link, a run of emoji) is cut into pieces."""
+def _hard_split(words: list[str]) -> list[str]:
+    """A "word" longer than a line (a pasted link, a run of emoji) is cut into pieces
+    small enough for one part whatever their encoding."""
     out: list[str] = []
     for word in words:
+        width = 120 if gsm.is_gsm7(word) else 40
         out.extend(word[i : i + width] for i in range(0, max(len(word), 1), width))
     return out

@@ -162,6 +162,9 @@ def claim_next(
                 continue
             unsure = row.status == "sending"
             row.status = "sending"
+            # An active claim has no error code; a settled-but-unsure one keeps its own,
+            # which is how hurry() tells the two apart.
+            row.error_code = None
             row.attempts += 1
             row.claimed_until = now + policy.lease
             return Claim(
@@ -264,6 +267,20 @@ def hurry(db: Database, channel: str, address: str, now: datetime) -> None:
                 Message.next_attempt_at > now,
             )
             .values(next_attempt_at=now)
+        )
+        # A send that timed out waits, still `sending`, to be looked up and retried; it
+        # would hold back everything newer to this person (a CRISIS reply too).
+        session.execute(
+            update(Message)
+            .where(
+                Message.direction == "out",
+                Message.channel == channel,
+                Message.address == address,
+                Message.status == "sending",
+                Message.error_code.is_not(None),
+                Message.claimed_until > now,
+            )
+            .values(claimed_until=now)
         )
 
 

@@ -34,9 +34,10 @@ class Router:
         self.screen = screen
         self.service = service
 
-    def unknown_sender(self, risk: RiskMatch | None) -> list[str]:
-        """A sender we have not verified: nothing personal, ever."""
-        if risk is not None:
+    def unknown_sender(self, risk: RiskMatch | None, text: str) -> list[str]:
+        """A sender we have not verified: nothing personal, ever; the national numbers
+        to anyone at risk or asking for a crisis plan."""
+        if risk is not None or keyword(text) is Keyword.CRISIS:
             return [self.safety(None, None, None)]
         return [self.wording.render("system/unknown_sender", service=self.service)]
 
@@ -69,7 +70,9 @@ class Router:
         if participant.status == OPTED_OUT:
             if word is Keyword.START:
                 self._start(turn)
-            return risk is not None  # a deliberate silence: they asked us to stop
+            elif word is Keyword.MORE and participant.more:
+                self._keyword(turn, word)  # the rest of the crisis plan they asked for
+            return risk is not None  # otherwise a deliberate silence: they asked us to stop
         if word is not None:
             self._keyword(turn, word)
             return risk is not None

@@ -68,6 +68,10 @@ RISK = [
     "Went to the shops. Then I thought: I want to die.",
     "I have a plan to end my life",
     "the voices are telling me to hurt people",
+    "want 2 die",
+    "he hits me when he's drunk",
+    "my partner threatened to kill me",
+    "I don't feel safe at home",
 ]
 
 BENIGN = [
@@ -104,6 +108,9 @@ BENIGN = [
     "yes",
     "7",
     "",
+    "it hurts me to say it but I miss her",
+    "I went 2 the shops",
+    "my knees hurt",
 ]
 
 

@@ -53,6 +53,7 @@ def _sample() -> dict[str, object]:
         "dialog": "crisis_plan",
         "was_out": True,
         "contacts": [],
+        "lines": 2,
         "approved": False,
         "has_plan": True,
         # The messages the admin page sends about a plan (templates/messages/*/reviewed/).
