@@ -156,7 +156,10 @@ class Assistant:
         params = {"participant_id": participant.id, "now": now}
         session.connection().execute(_LAST_INBOUND, params)
         turn = Turn(session=session, participant=participant, team=participant.team, now=now)
-        alerted = self.router.route(turn, text, risk, message_id)
+        if inbound.edited:
+            alerted = self.router.screen_edit(turn, risk, message_id)
+        else:
+            alerted = self.router.route(turn, text, risk, message_id)
         self._record_replies(session, inbound, participant.id, turn.replies, inline_limit, now)
         inline = turn.replies if inline_limit is None else turn.replies[:inline_limit]
         return Step(replies=tuple(inline), participant_id=participant.id, safety_alert=alerted)

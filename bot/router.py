@@ -48,20 +48,30 @@ class Router:
             session, self.wording, participant=participant, team=team, service=self.service
         )
 
+    def screen_edit(self, turn: Turn, risk: RiskMatch | None, message_id: int) -> bool:
+        """An edited earlier message: the safety screen only; otherwise a deliberate
+        silence (it is not an answer to the question now being asked)."""
+        self._screen(turn, risk, message_id)
+        return risk is not None
+
+    def _screen(self, turn: Turn, risk: RiskMatch | None, message_id: int) -> None:
+        if risk is None:
+            return
+        turn.session.add(
+            Alert(
+                participant_id=turn.participant.id,
+                kind="risk_language",
+                category=risk.category,
+                message_id=message_id,
+                created_at=turn.now,
+            )
+        )
+        turn.say(self.safety(turn.session, turn.participant, turn.team))
+
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
         participant = turn.participant
-        if risk is not None:
-            turn.session.add(
-                Alert(
-                    participant_id=participant.id,
-                    kind="risk_language",
-                    category=risk.category,
-                    message_id=message_id,
-                    created_at=turn.now,
-                )
-            )
-            turn.say(self.safety(turn.session, participant, turn.team))
+        self._screen(turn, risk, message_id)
 
         word = keyword(text)
         if word is Keyword.CRISIS:

@@ -23,6 +23,8 @@ class Inbound:
     text: str
     external_id: str
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # An edit of an earlier message (Telegram): screened for risk, never taken as an answer.
+    edited: bool = False
 
 
 @dataclass(frozen=True)

@@ -374,3 +374,14 @@ async def test_a_locked_database_answers_503_and_keeps_nothing(
         assert fake.sent == []
         assert await post(env, text_update(1, CHAT_ID, "CRISIS")) == 200  # Telegram retries
         assert "call 999" in said(fake)
+
+
+@pytest.mark.asyncio
+async def test_an_edit_without_risk_is_not_taken_as_an_answer(env: Env, fake: FakeTelegram) -> None:
+    enrol(env.db, telegram=CHAT_ID)
+    assert await post(env, text_update(1, CHAT_ID, "MENU")) == 200
+    before = len(fake.sent)
+    assert await post(env, edited_text_update(2, CHAT_ID, "2", message_id=1)) == 200
+    assert len(fake.sent) == before
+    assert await post(env, text_update(3, CHAT_ID, "1")) == 200
+    assert "crisis plan" in said(fake).split("---")[-1].lower()

@@ -105,7 +105,8 @@ class TelegramWebhook:
         if token is not None:
             # Never stored: the token is a secret until it is used.
             return self._directly(address, inbound_id, "/start", self._link(token, address))
-        inbound = Inbound(Channel.TELEGRAM, address, text, inbound_id)
+        edited = message.edit_date is not None
+        inbound = Inbound(Channel.TELEGRAM, address, text, inbound_id, edited=edited)
         return self._assistant.handle(inbound, inline_limit=0)
 
     def _directly(self, address: str, inbound_id: str, stored: str, decide: Decide) -> Step:
