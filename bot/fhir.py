@@ -13,6 +13,7 @@ from typing import Any
 
 from fhir.resources.R4B.careplan import CarePlan
 
+from bot import plans
 from bot.admin.sections import SECTION_TITLES, plan_name
 from store.models import Participant, PlanVersion
 
@@ -99,8 +100,11 @@ def care_plan(export: Export) -> dict[str, Any]:
     version = export.version
     contributors = {"participant"}
     activities = []
-    for section, items in version.sections.items():
-        for entry in items:
+    # In the plan's own order: PostgreSQL's JSONB does not keep the order keys were written.
+    known = plans.SECTIONS.get(export.kind, ())
+    order = [*known, *sorted(k for k in version.sections if k not in known)]
+    for section in order:
+        for entry in version.sections.get(section) or []:
             activities.append(_activity(section, entry, export))
             contributors.add(str(entry.get("by", "participant")))
             contributors.update(str(s.get("by", "participant")) for s in entry.get("steps") or [])

@@ -37,9 +37,10 @@ class Router:
     def unknown_sender(self, risk: RiskMatch | None, text: str) -> list[str]:
         """A sender we have not verified: nothing personal, ever; the national numbers
         to anyone at risk or asking for a crisis plan."""
-        if risk is not None or keyword(text) is Keyword.CRISIS:
+        if risk is not None:
             return [self.safety(None, None, None)]
-        return [self.wording.render("system/unknown_sender", service=self.service)]
+        crisis = keyword(text) is Keyword.CRISIS
+        return [self.wording.render("system/unknown_sender", service=self.service, crisis=crisis)]
 
     def safety(
         self, session: Session | None, participant: Participant | None, team: Team | None

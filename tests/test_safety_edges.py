@@ -64,6 +64,7 @@ def test_an_unknown_sender_asking_for_crisis_gets_national_numbers(stack: Stack)
     assert "999" in said
     assert "Samaritans" in said
     assert "Reply CRISIS for your plan" not in said
+    assert "isn't linked to anyone we know" in said
 
 
 def test_a_failure_while_handling_crisis_still_gives_the_numbers(

@@ -54,6 +54,7 @@ def _sample() -> dict[str, object]:
         "was_out": True,
         "contacts": [],
         "lines": 2,
+        "crisis": True,
         "approved": False,
         "has_plan": True,
         # The messages the admin page sends about a plan (templates/messages/*/reviewed/).
