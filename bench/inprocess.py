@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                 assistant.handle(message, inline_limit=None)
             counts.clear()
             if run == 0:
+                io_before = _io()
                 calls, errors = _profiled(assistant, inbound[warm:], args.profile)
+                io = {k: v - io_before.get(k, 0) for k, v in _io().items()}
                 statements = counts.copy()
             else:
                 chunks, errors = _timed(assistant, inbound[warm:])
@@ -81,21 +83,38 @@ def main(argv: list[str] | None = None) -> int:
                 totals.append(sum(chunks))
             db.dispose()
         handled = len(inbound) - warm
-        totals.sort()
-        median = totals[len(totals) // 2] / handled * 1e6
-        print(
-            f"{handled} messages x {args.repeat}: best {sum(best) / handled * 1e6:.0f} "
-            f"us/message (each chunk's best run), median run {median:.0f} us/message; "
-            f"fallback replies: {errors}"
-        )
+        if totals:
+            totals.sort()
+            median = totals[len(totals) // 2] / handled * 1e6
+            print(
+                f"{handled} messages x {args.repeat}: best {sum(best) / handled * 1e6:.0f} "
+                f"us/message (each chunk's best run), median run {median:.0f} us/message"
+            )
+        print(f"Fallback replies: {errors}")
         print(f"SQL statements per message: {sum(statements.values()) / handled:.1f}")
         print(f"Python function calls per message: {calls / handled:,.0f} (counted, not timed)")
+        if io:
+            print(
+                "File I/O per message: "
+                + ", ".join(f"{k} {v / handled:,.1f}" for k, v in sorted(io.items()))
+            )
         if args.statements:
             for statement, n in statements.most_common():
                 print(f"{n / handled:6.2f}  {' '.join(statement.split())[:160]}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _io() -> dict[str, int]:
+    """This process's I/O so far (Linux): syscalls and bytes read and written."""
+    try:
+        lines = Path("/proc/self/io").read_text().splitlines()
+    except OSError:
+        return {}
+    wanted = {"rchar", "wchar", "syscr", "syscw"}
+    pairs = (line.split(": ") for line in lines)
+    return {k: int(v) for k, v in pairs if k in wanted}
 
 
 def _counter(db: Database) -> collections.Counter[str]:

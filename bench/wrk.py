@@ -16,6 +16,17 @@ class WrkError(RuntimeError):
     pass
 
 
+class OutOfRequests(WrkError):
+    """The server took every prepared request before the time was up."""
+
+    def __init__(self, sent: int) -> None:
+        super().__init__(
+            f"wrk ran out of prepared requests ({sent} sent): the rest would have been "
+            "duplicates. Prepare more (a larger --max-rate)."
+        )
+        self.sent = sent
+
+
 @dataclass(frozen=True)
 class WrkResult:
     requests: int
@@ -67,10 +78,7 @@ def run_wrk(
         raise WrkError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     data = json.loads(line.removeprefix("BENCH_JSON "))
     if data["wrapped"] and not allow_repeats:
-        raise WrkError(
-            f"wrk ran out of prepared requests ({data['requests']} sent): the rest would have "
-            "been duplicates. Prepare more (a larger --max-rate)."
-        )
+        raise OutOfRequests(data["requests"])
     errors = {k: v for k, v in data["errors"].items() if v}
     if errors.get("status"):
         raise WrkError(f"{errors['status']} responses were not 2xx/3xx: {done.stdout}")

@@ -124,6 +124,9 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--batch", type=int, default=50, help="scheduled jobs claimed at once (and leased)"
     )
     worker.add_argument(
+        "--lanes", type=int, default=2, help="jobs run, and messages sent, at once (1 to 16)"
+    )
+    worker.add_argument(
         "--sweep-every",
         type=float,
         default=30.0,
@@ -190,6 +193,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             lease=args.lease,
             batch=args.batch,
             sweep_every=args.sweep_every,
+            lanes=max(1, min(16, args.lanes)),
         )
     if args.command == "telegram":
         return commands.telegram_set_webhook(settings)

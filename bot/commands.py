@@ -236,6 +236,7 @@ def worker(
     lease: float,
     batch: int = 50,
     sweep_every: float = 30.0,
+    lanes: int = 2,
 ) -> int:
     from bot.worker import run
 
@@ -246,6 +247,7 @@ def worker(
         lease=lease,
         batch=batch,
         sweep_every=sweep_every,
+        lanes=lanes,
     )
 
 

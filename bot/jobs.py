@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, and_, delete, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -49,6 +49,15 @@ class Claim:
     attempt: int  # the fencing token: this claim's value of `attempts`
 
 
+# Built once: ON CONFLICT (key) DO NOTHING, RETURNING the id when a row was added (rowcount
+# can't tell on every driver).
+_ADD = {
+    "postgresql": pg_insert(Job).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id),
+    "sqlite": sqlite_insert(Job).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id),
+}
+_HOLD = select(Job).where(Job.id == bindparam("id")).with_for_update()
+
+
 def add(session: Session, job: NewJob, now: datetime) -> bool:
     """Plan `job` in this transaction; False if a job with its key exists already."""
     values = {
@@ -64,13 +73,8 @@ def add(session: Session, job: NewJob, now: datetime) -> bool:
         "planned_at": now,
         "created_at": now,
     }
-    stmt: Executable
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = pg_insert(Job).values(values).on_conflict_do_nothing(index_elements=["key"])
-    else:  # SQLite
-        stmt = sqlite_insert(Job).values(values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(stmt)
-    return bool(cast(CursorResult[Any], result).rowcount)
+    connection = session.connection()
+    return connection.execute(_ADD[connection.dialect.name], values).first() is not None
 
 
 def claim(
@@ -117,7 +121,7 @@ def claim(
 
 def hold(session: Session, claim: Claim) -> Job | None:
     """The claimed job, row-locked for this transaction, if the claim is still ours."""
-    job = session.scalars(select(Job).where(Job.id == claim.id).with_for_update()).one_or_none()
+    job = session.scalars(_HOLD, {"id": claim.id}).one_or_none()
     if job is None or job.status != RUNNING or job.attempts != claim.attempt:
         return None  # done or dropped meanwhile, or claimed again after our lease ran out
     return job

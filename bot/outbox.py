@@ -16,8 +16,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.types import Channel
 from store.db import Database
@@ -153,7 +154,10 @@ def claim_next(
     """Claim the oldest due message whose recipient has nothing older still pending."""
     with db.write() as session:
         for _ in range(100):
-            row = session.scalars(_due(now, channels, address)).first()
+            params = {"now": now, "channels": list(channels)}
+            if address is not None:
+                params |= {"to_channel": address[0], "to_address": address[1]}
+            row = session.scalars(_DUE_FOR if address else _DUE, params).first()
             if row is None:
                 return None
             if _suppressed(session, row):
@@ -180,31 +184,49 @@ def claim_next(
     return None
 
 
-def _due(
-    now: datetime, channels: Collection[str], address: tuple[str, str] | None
-) -> Select[Message]:
+# Written into the SQL as literals, not parameters, so that both databases can use the
+# partial indexes over pending outbound rows (store/models.py): SQLite only uses a partial
+# index when the query's terms match its WHERE clause, and a parameter never does.
+_OUT = literal("out", literal_execute=True)
+_PENDING: BindParameter[list[str]] = bindparam(
+    "pending", list(PENDING), expanding=True, literal_execute=True
+)
+
+
+def _due(one_recipient: bool) -> Select[Message]:
+    """The oldest due message (to `to_channel`/`to_address`, if `one_recipient`) whose
+    recipient has nothing older still pending. Built once: parameters `now`, `channels`."""
     earlier = aliased(Message)
     blocked = exists().where(
-        earlier.direction == "out",
+        earlier.direction == _OUT,
         earlier.channel == Message.channel,
         earlier.address == Message.address,
-        earlier.status.in_(PENDING),
+        earlier.status.in_(_PENDING),
         earlier.id < Message.id,
     )
+    now: BindParameter[datetime] = bindparam("now")
     stmt = select(Message).where(
-        Message.direction == "out",
-        Message.channel.in_(list(channels)),
+        Message.direction == _OUT,
+        Message.status.in_(_PENDING),
+        Message.channel.in_(bindparam("channels", expanding=True)),
         or_(
             and_(Message.status == "queued", Message.next_attempt_at <= now),
             and_(Message.status == "sending", Message.claimed_until <= now),
         ),
         ~blocked,
     )
-    if address is not None:
-        stmt = stmt.where(Message.channel == address[0], Message.address == address[1])
+    if one_recipient:
+        stmt = stmt.where(
+            Message.channel == bindparam("to_channel"),
+            Message.address == bindparam("to_address"),
+        )
     # PostgreSQL: other workers skip a row being claimed; SQLite's single writer
     # serialises claims instead (the clause renders as nothing there).
     return stmt.order_by(Message.id).limit(1).with_for_update(skip_locked=True)
+
+
+# Built once: building the statement took longer than running it.
+_DUE, _DUE_FOR = _due(one_recipient=False), _due(one_recipient=True)
 
 
 def _suppressed(session: Session, row: Message) -> bool:

@@ -26,6 +26,7 @@ from store.db import Database
 log = logging.getLogger(__name__)
 BATCH = 20  # outbox claims between two looks at the stop signal
 JOB_BATCH = 50  # jobs claimed at once by the scheduler
+LANES = 2  # jobs run, and outbox messages sent, at once (each claimed on its own)
 SWEEP_EVERY = 30.0  # seconds between two looks for jobs to plan
 
 
@@ -59,6 +60,7 @@ def run(
     lease: float,
     batch: int = JOB_BATCH,
     sweep_every: float = SWEEP_EVERY,
+    lanes: int = LANES,
 ) -> int:
     # The lease must outlast a provider call, or a slow call could be claimed twice.
     timeout = min(10.0, lease / 3)
@@ -71,6 +73,8 @@ def run(
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The Twilio library logs a dozen lines (headers, URLs) for every message it sends.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     db = Database(settings.database_url)
     try:
         db.check_migrated()
@@ -79,13 +83,20 @@ def run(
         scheduler = build_scheduler(
             settings, db, utc_now, lease=lease, batch=batch, sweep_every=sweep_every
         )
-        return asyncio.run(_main(dispatcher, scheduler, once=once, poll_interval=poll_interval))
+        return asyncio.run(
+            _main(dispatcher, scheduler, once=once, poll_interval=poll_interval, lanes=lanes)
+        )
     finally:
         db.dispose()
 
 
 async def _main(
-    dispatcher: Dispatcher, scheduler: Scheduler, *, once: bool, poll_interval: float
+    dispatcher: Dispatcher,
+    scheduler: Scheduler,
+    *,
+    once: bool,
+    poll_interval: float,
+    lanes: int = LANES,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,7 +108,7 @@ async def _main(
     try:
         if once:
             return await _once(dispatcher, scheduler)
-        await run_loops(dispatcher, scheduler, stop, poll_interval)
+        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes)
     finally:
         await dispatcher.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -119,12 +130,19 @@ async def _once(dispatcher: Dispatcher, scheduler: Scheduler) -> int:
 
 
 async def run_loops(
-    dispatcher: Dispatcher | None, scheduler: Scheduler, stop: asyncio.Event, poll_interval: float
+    dispatcher: Dispatcher | None,
+    scheduler: Scheduler,
+    stop: asyncio.Event,
+    poll_interval: float,
+    lanes: int = LANES,
 ) -> None:
-    """The outbox and the scheduler, each in its own loop, until `stop` is set."""
-    loops = [_schedule_loop(scheduler, stop, poll_interval)]
+    """The scheduler and the outbox, `lanes` loops each, until `stop` is set: while one
+    waits for the database or the provider, another works. Each loop claims its own jobs
+    and messages; a recipient's messages still go one at a time, in order (a message is
+    not claimed while an older one to the same address is pending). One loop sweeps."""
+    loops = [_schedule_loop(scheduler, stop, poll_interval, sweeps=n == 0) for n in range(lanes)]
     if dispatcher is not None:
-        loops.append(_outbox_loop(dispatcher, stop, poll_interval))
+        loops += [_outbox_loop(dispatcher, stop, poll_interval) for _ in range(lanes)]
     await asyncio.gather(*loops)
 
 
@@ -139,10 +157,12 @@ async def _outbox_loop(dispatcher: Dispatcher, stop: asyncio.Event, poll_interva
             await _pause(stop, poll_interval)
 
 
-async def _schedule_loop(scheduler: Scheduler, stop: asyncio.Event, poll_interval: float) -> None:
+async def _schedule_loop(
+    scheduler: Scheduler, stop: asyncio.Event, poll_interval: float, *, sweeps: bool
+) -> None:
     while not stop.is_set():
         try:
-            handled = await asyncio.to_thread(scheduler.tick, stop.is_set)
+            handled = await asyncio.to_thread(scheduler.tick, stop.is_set, sweeps=sweeps)
         except SQLAlchemyError:
             log.warning("the database is unavailable; trying again shortly")
             handled = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -52,6 +53,53 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class _Turns:
+    """A re-entrant lock granted in the order it was asked for. A threading.Lock lets a
+    newcomer take it ahead of threads already waiting: under load some writers waited
+    half a second while later ones went through (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._queue: deque[tuple[int, threading.Lock]] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None:
+                self._owner, self._depth = me, 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._queue.append((me, turn))
+        try:
+            turn.acquire()  # released by the thread before us, once it made us the owner
+        except BaseException:
+            with self._guard:
+                handed = self._owner == me
+                if not handed:
+                    self._queue.remove((me, turn))
+            if handed:
+                self.__exit__()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._queue:
+                self._owner, turn = self._queue.popleft()
+                self._depth = 1
+                turn.release()
+            else:
+                self._owner = None
+
+
 class Database:
     """One engine and its session factories, made once per process."""
 
@@ -63,13 +111,13 @@ class Database:
         self._reader = sessionmaker(
             self.engine.execution_options(readonly=True), expire_on_commit=False
         )
-        # SQLite has one writer. Threads of this process queue here for it, and the next
-        # one starts the moment the last commits; left to SQLite's busy handler they
-        # would sleep 1, 2, 5, 10... ms between tries, and under load most of a
+        # SQLite has one writer. Threads of this process queue here for it, in turn, and
+        # the next one starts the moment the last commits; left to SQLite's busy handler
+        # they would sleep 1, 2, 5, 10... ms between tries, and under load most of a
         # message's time went on that sleeping (docs/performance.md). Re-entrant, so a
         # nested write fails as it always did (busy timeout) instead of hanging.
-        self._write_lock: AbstractContextManager[object] = (
-            threading.RLock() if self.is_sqlite else nullcontext()
+        self._write_lock: AbstractContextManager[None] = (
+            _Turns() if self.is_sqlite else nullcontext()
         )
 
     @contextmanager

@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     false,
     inspect,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -335,6 +336,20 @@ class TrustedDevice(Base):
 
 
 # Between appointments: each person's rhythm, and the scheduled work (docs/scheduling.md).
+
+# The outbox claims the oldest pending message whose recipient has nothing older pending.
+# With thousands of scheduled messages queued at once, both look-ups need an index; these
+# hold only the rows still pending (a handful, normally), so they cost inserts nothing.
+_PENDING_OUT = text("direction = 'out' AND status IN ('queued', 'sending')")
+Index("ix_message_pending", Message.id, postgresql_where=_PENDING_OUT, sqlite_where=_PENDING_OUT)
+Index(
+    "ix_message_pending_recipient",
+    Message.channel,
+    Message.address,
+    Message.id,
+    postgresql_where=_PENDING_OUT,
+    sqlite_where=_PENDING_OUT,
+)
 
 
 class Schedule(Base):

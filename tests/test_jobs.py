@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -104,8 +104,8 @@ def test_claimers_at_once_never_share_a_job(db_url: str) -> None:
 
 def test_a_job_that_keeps_failing_is_settled_as_failed(db_url: str) -> None:
     with world(db_url) as w:
-        pid = w.enrol(every=1)
-        w.clock.to(NOW + timedelta(hours=2))
+        pid = w.enrol(every=1, window=(time(10), time(18)))
+        w.clock.to(w.pending(pid)[0].due_at)
 
         def broken(*_args: Any, **_kwargs: Any) -> Any:
             raise RuntimeError("a bug")
@@ -140,3 +140,21 @@ def test_the_worker_once_runs_due_jobs_and_delivers_them(db_url: str) -> None:
             [sms] = twilio.sent
             assert sms.to == w.phones[pid]
             assert "How have things been" in sms.body
+
+
+def test_settled_jobs_are_kept_for_half_a_year(db_url: str) -> None:
+    with world(db_url) as w:
+        pid = w.enrol(every=1, window=(time(10), time(18)))
+        for _ in range(3):
+            [job] = w.pending(pid)
+            w.clock.to(job.due_at)
+            w.run()
+            w.finish_check_in(pid)
+        first_three = {j.id for j in w.jobs(pid) if j.status == "done"}
+        assert len(first_three) == 3
+        w.clock.advance(days=181)
+        w.sweep_now()
+        w.run()
+        left = {j.id for j in w.jobs(pid) if j.status == "done"}
+        assert left
+        assert not left & first_three

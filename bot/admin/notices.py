@@ -16,6 +16,7 @@ NOTICES = {
     "sent_back": "Sent back. Your note has been sent to them.",
     "acknowledged": "Alert acknowledged.",
     "appointment": "Next appointment saved.",
+    "schedule": "Check-ins saved. What comes next is planned again.",
     "team": "Team settings saved.",
     "practitioner": "Practitioner saved.",
     "team_created": "Team created.",

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access
+from bot.admin import access, schedule
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
+from bot.schedule.planning import replan
 from store.models import Alert, ChannelIdentity, Conversation, Message, Practitioner
 
 HISTORY = 40
@@ -104,6 +105,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             error=error,
             telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
             has_telegram=any(i.channel == "telegram" for i in identities),
+            **schedule.panels(session, person, ctx.now()),
         )
 
 
@@ -120,4 +122,5 @@ def set_appointment(ctx: Ctx) -> Response:
         person = access.participant(session, ctx.user, pid)
         person.next_appointment = when
         ctx.audit(session, "participant.appointment", "participant", pid)
+        replan(session, pid, ctx.now())  # the appointment prep moves with the date
     return ctx.redirect(f"/participants/{pid}", done="appointment")

@@ -45,9 +45,16 @@ def current(session: Session, participant_id: int) -> Rhythm | None:
 
 
 def apply(
-    session: Session, participant_id: int, change: Change, now: datetime, *, actor: str
+    session: Session,
+    participant_id: int,
+    change: Change,
+    now: datetime,
+    *,
+    actor: str,
+    audit: bool = True,
 ) -> Participant:
-    """Validate and save `change`, then plan again; BadTime says what is wrong."""
+    """Validate and save `change`, then plan again; BadTime says what is wrong.
+    `audit=False`: the caller writes the audit event (the admin page adds the address)."""
     participant = lock(session, participant_id)
     if participant is None:
         raise BadTime(f"There is no participant {participant_id}.")
@@ -65,6 +72,15 @@ def apply(
         raise BadTime("Quiet hours need a different start and end, for example 21:00-09:00.")
     row = schedule_of(session, participant_id)
     rhythm = _new_rhythm(current(session, participant_id), change)
+    quiet = change.quiet or (
+        local.clock_time(participant.quiet_start),
+        local.clock_time(participant.quiet_end),
+    )
+    if rhythm is not None and _all_quiet(rhythm, local.Quiet(*quiet)):
+        raise BadTime(
+            f"{hhmm(rhythm.window_start)}-{hhmm(rhythm.window_end)} is all inside their quiet "
+            f"hours ({hhmm(quiet[0])}-{hhmm(quiet[1])}). Choose a window outside them."
+        )
     if change.off and row is not None:
         session.delete(row)
     elif rhythm is not None:
@@ -77,10 +93,19 @@ def apply(
         participant.next_appointment = None
     elif change.appointment is not None:
         participant.next_appointment = change.appointment
-    _audit(session, participant_id, now, actor)
+    if audit:
+        _audit(session, participant_id, now, actor)
     session.flush()
     replan(session, participant_id, now)
     return participant
+
+
+def _all_quiet(rhythm: Rhythm, quiet: local.Quiet) -> bool:
+    first = rhythm.window_start.hour * 60 + rhythm.window_start.minute
+    return all(
+        quiet.covers(time(minute // 60, minute % 60))
+        for minute in range(first, first + rhythm.window_minutes)
+    )
 
 
 def _new_rhythm(old: Rhythm | None, change: Change) -> Rhythm | None:

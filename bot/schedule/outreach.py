@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import jobs, outbox
@@ -59,7 +59,15 @@ class Outreach:
             else:
                 participant, person = loaded
                 outcome = self._run(session, job, participant, person, self.clock())
-        log.info("job %s (%s): %s", claim.id, claim.kind, outcome)
+        # Routine outcomes at DEBUG (thousands an hour); what an operator may ask about at INFO.
+        routine = outcome == jobs.SENT or outcome.startswith("deferred")
+        log.log(
+            logging.DEBUG if routine else logging.INFO,
+            "job %s (%s): %s",
+            claim.id,
+            claim.kind,
+            outcome,
+        )
         return outcome
 
     def _run(
@@ -93,7 +101,7 @@ class Outreach:
         outcome = self._apply(job, decided, now)
         if outcome is not None:
             if outcome.startswith("skipped"):
-                plan_check_in(session, person, now)
+                plan_check_in(session, person, now, after_run=job.for_date)
             return outcome
         assert isinstance(decided, Go)
         turn = Turn(session=session, participant=participant, team=participant.team, now=now)
@@ -172,21 +180,21 @@ class Outreach:
     @staticmethod
     def _settle(session: Session, job: Job, person: Person, now: datetime, outcome: str) -> str:
         jobs.finish(job, outcome, now)
-        session.flush()
-        plan_check_in(session, person, now)
+        plan_check_in(session, person, now, after_run=job.for_date)
         return outcome
+
+
+_UNFINISHED = select(Conversation).where(
+    Conversation.participant_id == bindparam("pid"),
+    Conversation.dialog == bindparam("dialog"),
+    Conversation.status.in_(("active", "suspended")),
+)
 
 
 def _close_unfinished(session: Session, participant_id: int, dialog: str) -> None:
     """An old, unfinished run of this dialog is closed (its answers kept), so the new one
     starts at the beginning instead of resuming a question from days ago."""
-    for conv in session.scalars(
-        select(Conversation).where(
-            Conversation.participant_id == participant_id,
-            Conversation.dialog == dialog,
-            Conversation.status.in_(("active", "suspended")),
-        )
-    ):
+    for conv in session.scalars(_UNFINISHED, {"pid": participant_id, "dialog": dialog}):
         conv.status = "completed"
         conv.data = {**(conv.data or {}), "ended": "unfinished"}
 

@@ -5,9 +5,9 @@ pending; a job that is already claimed is checked again by its worker (its `basi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import jobs
@@ -27,30 +27,38 @@ def prep_key(person: Person, appointment: object) -> str:
     return f"{PREP}:{person.id}:{appointment}"
 
 
-def plan_check_in(session: Session, person: Person, now: datetime) -> Job | None:
-    """Plan the next check-in unless one is pending or claimed; the job planned (or found)."""
-    waiting = session.scalars(
-        select(Job).where(
-            Job.participant_id == person.id,
-            Job.kind == CHECK_IN,
-            Job.status.in_((jobs.PENDING, jobs.RUNNING)),
-        )
-    ).first()
-    if waiting is not None:
-        return waiting
-    last = last_check_in_day(session, person.id)
+_WAITING = select(Job.id).where(
+    Job.participant_id == bindparam("pid"),
+    Job.kind == CHECK_IN,
+    Job.status.in_((jobs.PENDING, jobs.RUNNING)),
+)
+
+
+def plan_check_in(
+    session: Session, person: Person, now: datetime, *, after_run: date | None = None
+) -> bool:
+    """Plan the next check-in unless one is pending or claimed; True if one is planned.
+
+    `after_run`: the day of the check-in job that has just run in this transaction (the
+    caller holds the person's lock, so nothing else is planned for them meanwhile)."""
+    if after_run is None:
+        if session.scalar(_WAITING, {"pid": person.id}) is not None:
+            return True
+        last = last_check_in_day(session, person.id)
+    else:
+        last = after_run
     after = now
     for _ in range(_TRIES):
         found = plan.next_check_in(person, after, last)
         if found is None:
-            return None
+            return False
         when, day = found
         job = jobs.NewJob(CHECK_IN, person.id, check_in_key(person, day), when, person.basis(), day)
         if jobs.add(session, job, now):
-            return session.scalars(select(Job).where(Job.key == job.key)).one()
+            return True
         # That day has had its check-in already (the clock went back): the next one.
         after = plan.window_end(person, day) + timedelta(minutes=1)
-    return None
+    return False
 
 
 def plan_prep(session: Session, person: Person, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.schedule import local
-from bot.schedule.people import awaiting_reply, recipient, sent_since, unanswered
+from bot.schedule.people import lately, recipient
 from bot.schedule.plan import Person
 from bot.schedule.rhythm import DEFAULT_CAP
 from bot.types import Channel
@@ -61,17 +61,19 @@ def verdict(
     if person.quiet.is_quiet(now, person.zone):
         return Defer(person.quiet.next_allowed(now, person.zone), "quiet_hours")
     cap = person.rhythm.daily_cap if person.rhythm is not None else DEFAULT_CAP
-    midnight = local.start_of_day(local.today(now, person.zone), person.zone)
-    if sent_since(session, person.id, midnight) >= cap:
+    sent = lately(
+        session, participant, local.start_of_day(local.today(now, person.zone), person.zone)
+    )
+    if sent.today >= cap:
         return Skip("daily_cap")
-    if awaiting_reply(session, participant):
+    if sent.awaiting_reply:
         return Skip("awaiting_reply")
-    if asks and unanswered(session, participant):
+    if asks and sent.unanswered:
         return Skip("unanswered")
     last = participant.last_inbound_at
     if last is not None and last <= now < last + rules.busy_for:
         return Defer(last + rules.busy_for, "busy")
-    target = recipient(session, person.id)
+    target = recipient(session, participant)
     if target is None:
         return Skip("no_channel")
     return Go(*target)

@@ -51,12 +51,13 @@ class Scheduler:
         self.worker = worker or worker_name()
         self._last_sweep: datetime | None = None
 
-    def tick(self, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Sweep if it is time, then run one batch of due jobs; returns the jobs claimed."""
+    def tick(self, stopping: Callable[[], bool] = lambda: False, *, sweeps: bool = True) -> int:
+        """Sweep if it is time (and `sweeps`), then run one batch of due jobs; returns the
+        jobs claimed."""
         now = self.clock()
         last = self._last_sweep
         # A clock that went back sweeps at once rather than waiting for it to catch up.
-        if last is None or now >= last + self.sweep_every or now < last:
+        if sweeps and (last is None or now >= last + self.sweep_every or now < last):
             swept = sweep(self.db, now, self.rules)
             self._last_sweep = now
             if swept.total:

@@ -31,6 +31,7 @@ from store.db import Database
 from store.models import Conversation, Job, Participant, Schedule
 
 CHUNK = 50  # people planned per transaction
+KEEP_DONE = timedelta(days=180)  # settled jobs are history for the admin page, then deleted
 NOT_REMINDED = ("menu", "onboarding", "how_often")
 
 
@@ -57,7 +58,13 @@ def sweep(db: Database, now: datetime, rules: Rules, *, limit: int = 2000) -> Sw
     swept.preps = _chunks(db, _missing_preps(db, now, limit), now, _plan_prep)
     _drop_stale_preps(db)
     swept.reminders = _plan_reminders(db, now, rules, limit)
+    _forget_old(db, now)
     return swept
+
+
+def _forget_old(db: Database, now: datetime) -> None:
+    with db.write() as session:
+        session.execute(delete(Job).where(Job.status == jobs.DONE, Job.due_at < now - KEEP_DONE))
 
 
 def _chunks(

@@ -18,6 +18,9 @@ depends_on: str | Sequence[str] | None = None
 ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
+PENDING_OUT = sa.text("direction = 'out' AND status IN ('queued', 'sending')")
+
+
 def upgrade() -> None:
     op.create_table('schedule',
     sa.Column('id', ID, nullable=False),
@@ -61,8 +64,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_job_due', ['status', 'due_at'], unique=False)
         batch_op.create_index('ix_job_participant', ['participant_id', 'kind', 'status'], unique=False)
 
+    # The outbox's claim, with thousands queued at once: only the pending rows are indexed.
+    op.create_index('ix_message_pending', 'message', ['id'], unique=False,
+                    postgresql_where=PENDING_OUT, sqlite_where=PENDING_OUT)
+    op.create_index('ix_message_pending_recipient', 'message', ['channel', 'address', 'id'],
+                    unique=False, postgresql_where=PENDING_OUT, sqlite_where=PENDING_OUT)
+
 
 def downgrade() -> None:
+    op.drop_index('ix_message_pending_recipient', table_name='message')
+    op.drop_index('ix_message_pending', table_name='message')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index('ix_job_participant')
         batch_op.drop_index('ix_job_due')
