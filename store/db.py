@@ -14,10 +14,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 5.0
+WRITER_QUEUE_TIMEOUT_S = 8.0  # Twilio waits 15 s for a webhook
 
 
 class DatabaseNotReady(RuntimeError):
@@ -77,7 +79,22 @@ class _Turns:
             turn.acquire()
             self._queue.append((me, turn))
         try:
-            turn.acquire()  # released by the thread before us, once it made us the owner
+            # Released by the thread before us, once it made us the owner. A bounded wait:
+            # a caller that cannot get the writer in time answers 503 and is retried,
+            # rather than keeping a provider waiting past its own timeout.
+            if turn.acquire(timeout=WRITER_QUEUE_TIMEOUT_S):
+                return
+            with self._guard:
+                handed = self._owner == me
+                if not handed:
+                    self._queue.remove((me, turn))
+            if handed:
+                return
+            raise OperationalError(
+                "waiting for the SQLite writer", None, TimeoutError("writer queue")
+            )
+        except OperationalError:
+            raise
         except BaseException:
             with self._guard:
                 handed = self._owner == me
