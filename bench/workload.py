@@ -51,8 +51,19 @@ LAP: tuple[str, ...] = (
 
 CRISIS = "CRISIS"
 RISK = "I want to end it all"
-CRISIS_EVERY = 20  # about 5% of the traffic is CRISIS
-RISK_EVERY = 97  # about 1% is risk language (the safety screen's reply and an alert)
+CRISIS_EVERY = 19  # an extra CRISIS every 19 messages (5%), from everyone in turn
+# Every 14th list item is risk language instead (the safety reply and an alert, and the
+# words kept as the item, so the lap stays in step): about 1% of the traffic.
+RISK_EVERY_ITEMS = 14
+# Steps of LAP where any text is simply a new item of the list.
+_LIST_ITEMS = frozenset(
+    {
+        "I stop sleeping",
+        "I stop answering the phone",
+        "Go for a walk by the river",
+        "My cat Biscuit",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -65,31 +76,21 @@ class Send:
 def stream(participants: int, count: int, *, crisis: bool = True) -> Iterator[Send]:
     """`count` messages, round-robin over `participants` people, each following LAP.
 
-    CRISIS and the risk phrase are extra messages that leave the dialog where it was."""
+    CRISIS comes as an extra message, which leaves the dialog where it was."""
     position = [0] * participants
-    sent = 0
-    turn = 0
-    while sent < count:
-        who = turn % participants
-        turn += 1
-        sent += 1
+    items = 0
+    for sent in range(1, count + 1):
+        who = (sent - 1) % participants
         if crisis and sent % CRISIS_EVERY == 0:
             yield Send(who, CRISIS, True)
             continue
-        if crisis and sent % RISK_EVERY == 0:
-            # A risk phrase in a list question is also kept as an item, so the lap
-            # stays in step; elsewhere it would be a bad answer and shift it.
-            yield (
-                Send(who, RISK, False)
-                if LAP[position[who] % len(LAP)] in _LIST_STEPS
-                else Send(who, CRISIS, True)
-            )
-            continue
-        yield Send(who, LAP[position[who] % len(LAP)], False)
+        text = LAP[position[who] % len(LAP)]
         position[who] += 1
-
-
-_LIST_STEPS = frozenset({"I stop sleeping", "I stop answering the phone", "My cat Biscuit"})
+        if crisis and text in _LIST_ITEMS:
+            items += 1
+            if items % RISK_EVERY_ITEMS == 0:
+                text = RISK
+        yield Send(who, text, False)
 
 
 def crisis_only(participants: int, count: int, offset: int = 0) -> Iterator[Send]:
