@@ -62,6 +62,11 @@ class Run:
     all_after_s: float  # from starting them to the last
     jobs_rate: float  # check-ins run (dialog started, question queued) per second
     sent_once: bool
+    # CPU time per message (ms): the workers, PostgreSQL's processes, this process (the
+    # fake Twilio server); their sum bounds what the machine's CPUs can do.
+    cpu_ms_workers: float = 0.0
+    cpu_ms_database: float = 0.0
+    cpu_ms_fake_twilio: float = 0.0
 
 
 def midday_zone(now: datetime) -> str:
@@ -177,13 +182,22 @@ def _worker_env(url: str, twilio: FakeTwilio) -> dict[str, str]:
 
 
 def run(
-    url: str, count: int, workers: int, folder: Path, timeout: float, worker_args: list[str]
+    url: str,
+    count: int,
+    workers: int,
+    folder: Path,
+    timeout: float,
+    worker_args: list[str],
+    latency: float = 0.0,
 ) -> Run:
     upgrade(url)
     populate(url, count)
     with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio:
+        if latency:
+            twilio.hang_next(count * 2, seconds=latency)  # Twilio's own time per request
         env = _worker_env(url, twilio)
         processes = []
+        database_cpu, own_cpu = _cpu_of(_postgres_pids()), time.process_time()
         started = time.monotonic()
         for n in range(workers):
             log = (folder / f"worker-{workers}-{n}.log").open("wb")
@@ -202,6 +216,9 @@ def run(
             first, first_wall = time.monotonic(), time.time()
             twilio.wait_for_sent(count, timeout=timeout)
             last = time.monotonic()
+            workers_cpu = _cpu_of([p.pid for p in processes])
+            database_cpu = _cpu_of(_postgres_pids()) - database_cpu
+            own_cpu = time.process_time() - own_cpu
         finally:
             for process in processes:
                 process.terminate()
@@ -219,7 +236,35 @@ def run(
         all_after_s=round(last - started, 2),
         jobs_rate=jobs_rate,
         sent_once=len(per_number) == count and set(per_number.values()) == {1},
+        cpu_ms_workers=round(workers_cpu / count * 1000, 2),
+        cpu_ms_database=round(database_cpu / count * 1000, 2),
+        cpu_ms_fake_twilio=round(own_cpu / count * 1000, 2),
     )
+
+
+def _postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (SQLite: none)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == "postgres":
+                pids.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def _ready_at(folder: Path, workers: int) -> float:
@@ -319,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run, at most")
     parser.add_argument("--lanes", type=int, default=2, help="each worker's outbox lanes")
     parser.add_argument("--batch", type=int, default=50, help="jobs a worker claims at once")
+    parser.add_argument(
+        "--twilio-latency",
+        type=float,
+        default=0.0,
+        help="seconds the fake Twilio takes per request (the real one: 0.1 to 0.3)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep-logs", type=Path, help="copy the workers' logs to this folder")
     args = parser.parse_args(argv)
@@ -327,11 +378,27 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         with _server(args.postgres_url, args.sqlite) as server:
             engine = "SQLite" if server is None else "PostgreSQL"
-            print(f"Dispatching {args.messages:,} due check-ins on {engine}, {os.cpu_count()} CPUs")
+            latency = (
+                f", Twilio answering in {args.twilio_latency * 1000:.0f} ms"
+                if args.twilio_latency
+                else ""
+            )
+            print(
+                f"Dispatching {args.messages:,} due check-ins on {engine}, "
+                f"{os.cpu_count()} CPUs{latency}"
+            )
             for workers in args.workers:
                 with fresh_database(server, folder) as url:
                     extra = ["--lanes", str(args.lanes), "--batch", str(args.batch)]
-                    result = run(url, args.messages, workers, folder, args.timeout, extra)
+                    result = run(
+                        url,
+                        args.messages,
+                        workers,
+                        folder,
+                        args.timeout,
+                        extra,
+                        args.twilio_latency,
+                    )
                 results.append(result)
                 if args.keep_logs is not None:
                     args.keep_logs.mkdir(parents=True, exist_ok=True)
@@ -344,6 +411,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"after the worker was ready ({result.first_after_s:.2f} s after it was "
                     "started); "
                     f"each sent once: {'yes' if result.sent_once else 'NO'}",
+                    flush=True,
+                )
+                cpu = (result.cpu_ms_workers, result.cpu_ms_database, result.cpu_ms_fake_twilio)
+                print(
+                    f"             CPU per message: workers {cpu[0]:.1f} ms, database "
+                    f"{cpu[1]:.1f} ms, fake Twilio {cpu[2]:.1f} ms: at most "
+                    f"{1000 * (os.cpu_count() or 1) / max(sum(cpu), 1e-9):.0f} msgs/s on "
+                    f"{os.cpu_count()} CPUs",
                     flush=True,
                 )
     if len(results) >= 2 and results[0].workers == 1:

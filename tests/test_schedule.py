@@ -7,7 +7,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
 
+from bot.schedule.rules import Rules
+from bot.schedule.sweep import sweep
+from store.models import Job
 from tests.schedule_support import START, world
 
 LONDON = ZoneInfo("Europe/London")
@@ -237,3 +241,13 @@ def test_at_most_the_daily_cap_of_scheduled_messages(db_url: str) -> None:
         assert len(sent) == 1
         assert len(held) == 1
         assert {sent[0].kind, held[0].kind} == {"reminder", "appointment_prep"}
+
+
+def test_one_sweep_plans_for_everyone_after_a_restore(db_url: str) -> None:
+    with world(db_url) as w:
+        people = [w.enrol(f"P{n}", every=2) for n in range(7)]
+        with w.db.write() as session:
+            session.execute(delete(Job))  # a database restored without its jobs
+        swept = sweep(w.db, w.clock(), Rules(), limit=3)
+        assert swept.check_ins == 7
+        assert all(len(w.pending(pid)) == 1 for pid in people)

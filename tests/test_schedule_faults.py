@@ -53,6 +53,15 @@ def test_the_day_before_an_appointment_they_are_asked_what_to_talk_about(db_url:
         assert len(w.queued(pid)) == 1  # asked once, for this appointment
 
 
+def test_nothing_to_talk_about_is_fine(db_url: str) -> None:
+    with world(db_url) as w:
+        pid = w.enrol("Sam", every=None, appointment=date(2026, 3, 3))
+        _hours(w, 6)
+        assert w.active(pid) == "appointment_prep.topics"
+        assert "See you at your appointment" in "\n".join(w.say(pid, "SKIP"))
+        assert w.active(pid) is None
+
+
 def test_a_new_appointment_date_moves_the_prep_and_no_stale_one_is_sent(db_url: str) -> None:
     with world(db_url) as w:
         pid = w.enrol(every=None, appointment=date(2026, 3, 10))

@@ -50,26 +50,27 @@ class Scheduler:
         self.rules = rules or Rules()
         self.worker = worker or worker_name()
         self._last_sweep: datetime | None = None
+        self.planned = 0  # what the last sweep planned or checked
 
     def tick(self, stopping: Callable[[], bool] = lambda: False, *, sweeps: bool = True) -> int:
-        """Sweep if it is time (and `sweeps`), then run one batch of due jobs; returns the
-        jobs claimed."""
-        now = self.clock()
-        last = self._last_sweep
-        # A clock that went back sweeps at once rather than waiting for it to catch up.
-        if sweeps and (last is None or now >= last + self.sweep_every or now < last):
-            swept = sweep(self.db, now, self.rules)
-            self._last_sweep = now
-            if swept.total:
-                log.info("sweep planned or checked %s", swept)
+        """Run one batch of due jobs, then sweep if it is time (and `sweeps`); returns the
+        jobs claimed. Jobs first: a worker that starts sends what is due at once."""
         claims = jobs.claim(
             self.db, self.clock(), lease=self.lease, worker=self.worker, limit=self.batch
         )
         for index, claim in enumerate(claims):
             if stopping():
                 jobs.release(self.db, claims[index:], self.clock())
-                break
+                return len(claims)
             self._run(claim)
+        self.planned = 0
+        now, last = self.clock(), self._last_sweep
+        # A clock that went back sweeps at once rather than waiting for it to catch up.
+        if sweeps and (last is None or now >= last + self.sweep_every or now < last):
+            swept = sweep(self.db, now, self.rules)
+            self._last_sweep, self.planned = now, swept.total
+            if swept.total:
+                log.info("sweep planned or checked %s", swept)
         return len(claims)
 
     def _run(self, claim: jobs.Claim) -> None:
@@ -98,6 +99,6 @@ class Scheduler:
         for _ in range(limit):
             handled = self.tick()
             total += handled
-            if handled == 0:
+            if handled == 0 and not self.planned:
                 break
         return total

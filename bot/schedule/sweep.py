@@ -51,9 +51,16 @@ def _reachable() -> ColumnElement[bool]:
     return and_(Participant.status == "active", Participant.onboarded_at.is_not(None))
 
 
+ROUNDS = 10  # passes of `limit` people, at most, in one sweep
+
+
 def sweep(db: Database, now: datetime, rules: Rules, *, limit: int = 2000) -> Swept:
     swept = Swept()
-    swept.check_ins = _chunks(db, _missing_check_ins(db, limit), now, _plan_check_in)
+    for _ in range(ROUNDS):  # a new deployment, or a restored database: many at once
+        missing = _missing_check_ins(db, limit)
+        swept.check_ins += _chunks(db, missing, now, _plan_check_in)
+        if len(missing) < limit:
+            break
     swept.rechecked = _chunks(db, _wrote_since_planning(db, limit), now, _recheck)
     swept.preps = _chunks(db, _missing_preps(db, now, limit), now, _plan_prep)
     _drop_stale_preps(db)
