@@ -6,12 +6,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import gsm, outbox, plans
 from bot.crisis import MAX_SEGMENTS
 from bot.types import Channel, Inbound
 from store.models import Alert, ChannelIdentity, Message, Participant
 from tests.conftest import Stack
+
+
+def _link_telegram(session: Session, pid: int, now: datetime) -> None:
+    session.add(
+        ChannelIdentity(
+            participant_id=pid, channel="telegram", address="555", verified_at=now, created_at=now
+        )
+    )
+
+
+def _broken(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("simulated fault")
 
 
 def _long_plan(stack: Stack, pid: int) -> None:
@@ -72,10 +85,7 @@ def test_a_failure_while_handling_crisis_still_gives_the_numbers(
 ) -> None:
     pid = stack.add_participant()
 
-    def broken(*_args: object, **_kwargs: object) -> list[str]:
-        raise RuntimeError("simulated fault")
-
-    monkeypatch.setattr("bot.crisis.crisis_parts", broken)
+    monkeypatch.setattr("bot.crisis.crisis_parts", _broken)
     said = "\n".join(stack.send(pid, "CRISIS").replies)
     assert "0800 123 4567" in said  # the team's crisis line
     assert "call 999" in said
@@ -88,20 +98,9 @@ def test_a_failure_on_telegram_queues_the_fallback_for_the_worker(
     pid = stack.add_participant()
     now = datetime.now(UTC)
     with stack.db.write() as session:
-        session.add(
-            ChannelIdentity(
-                participant_id=pid,
-                channel="telegram",
-                address="555",
-                verified_at=now,
-                created_at=now,
-            )
-        )
+        _link_telegram(session, pid, now)
 
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("simulated fault")
-
-    monkeypatch.setattr("bot.router.Router.route", broken)
+    monkeypatch.setattr("bot.router.Router.route", _broken)
     step = stack.assistant.handle(
         Inbound(Channel.TELEGRAM, "555", "I want to die", "upd-1"), inline_limit=0
     )
@@ -121,15 +120,7 @@ def test_an_unsure_older_send_does_not_hold_back_a_crisis_reply(stack: Stack) ->
     pid = stack.add_participant()
     now = datetime.now(UTC)
     with stack.db.write() as session:
-        session.add(
-            ChannelIdentity(
-                participant_id=pid,
-                channel="telegram",
-                address="555",
-                verified_at=now,
-                created_at=now,
-            )
-        )
+        _link_telegram(session, pid, now)
         session.add(
             Message(
                 participant_id=pid,
