@@ -45,6 +45,8 @@ from store.db import alembic_config, upgrade
 PARTS = ("sms", "telegram", "scale")
 MAX_CLIENT_LAG_MS = 5.0
 FALLBACK_PREFIX = "Sorry, something went wrong"
+ALL_REPLIES = "touchpoint_reply_latency_seconds"
+CRISIS_REPLIES = "touchpoint_crisis_reply_latency_seconds"
 TARGETS = {"ratio": 0.5, "crisis_p99_ms": 25.0, "scale_ratio": 0.9, "rss_mb": 150.0}
 
 
@@ -94,6 +96,11 @@ class HalfLoad:
     other_p99_ms: float
     client_lag_p99_ms: float
     server_within_25ms: float | None
+    # From touchpoint_crisis_reply_latency_seconds: the bucket bound the p99 falls under,
+    # and the share within 25 ms. None where the server measured none (Telegram without
+    # a bot token: the reply is queued for the worker, not handed over).
+    server_crisis_p99_ms: float | None
+    server_crisis_within_25ms: float | None
     peak_rss_mb: float
     failures: int
 
@@ -270,9 +277,11 @@ class Bench:
         schedule = mixed_schedule(background, rate, probes, self.o.probe_rate)
         with self.touchpoint(self.working_copy(snapshot)) as server:
             run_burst(HOST, self.port, warm)
-            before = _histogram(server.url, channel)
+            before = _histogram(server.url, channel, ALL_REPLIES)
+            crisis_before = _histogram(server.url, channel, CRISIS_REPLIES)
             paced = run_paced(HOST, self.port, schedule, connections=self.o.connections)
-            after = _histogram(server.url, channel)
+            after = _histogram(server.url, channel, ALL_REPLIES)
+            crisis_after = _histogram(server.url, channel, CRISIS_REPLIES)
             rss = server.peak_rss_mb()
         return HalfLoad(
             background_rate=rate,
@@ -284,6 +293,8 @@ class Bench:
             other_p99_ms=percentile(paced.other_ms, 99),
             client_lag_p99_ms=percentile(paced.late_ms, 99),
             server_within_25ms=_within(before, after, 0.025),
+            server_crisis_p99_ms=_quantile_bound(crisis_before, crisis_after, 0.99),
+            server_crisis_within_25ms=_within(crisis_before, crisis_after, 0.025),
             peak_rss_mb=rss,
             failures=paced.failures,
         )
@@ -485,16 +496,8 @@ def render(report: Report) -> str:
             f"   {_mark(tp['peak_rss_mb'] < TARGETS['rss_mb'])} < 150 MiB",
             f"    of which serving (after start-up): {floor['serving_rss_mb']:3.0f} MiB "
             f"{tp['serving_rss_mb']:8.0f} MiB",
-            f"  CRISIS at half load ({half['background_rate']:,.0f} msgs/s other traffic): "
-            f"p50 {half['crisis_p50_ms']:.1f} ms, p99 {half['crisis_p99_ms']:.1f} ms, "
-            f"max {half['crisis_max_ms']:.1f} ms over {half['crisis_count']} replies  "
-            f"{_mark(half['crisis_p99_ms'] < TARGETS['crisis_p99_ms'])} < 25 ms",
         ]
-        if half["server_within_25ms"] is not None:
-            lines.append(
-                f"    server-side (touchpoint_reply_latency_seconds): "
-                f"{half['server_within_25ms'] * 100:.1f}% of all replies within 25 ms"
-            )
+        lines += _crisis_lines(half)
         lines.append(
             f"    other traffic p99 {half['other_p99_ms']:.1f} ms; client lag p99 "
             f"{half['client_lag_p99_ms']:.1f} ms; failures {half['failures']}"
@@ -583,15 +586,42 @@ def _cpu_seconds(pids: Sequence[int]) -> float:
     return total
 
 
-def _histogram(url: str, channel: str) -> dict[float, float] | None:
-    """Cumulative bucket counts of touchpoint_reply_latency_seconds for `channel`."""
+def _crisis_lines(half: dict[str, Any]) -> list[str]:
+    """The CRISIS figures: judged on the server's own measurement when it has one (the
+    issue's target is server-side), else on the client's, which is an upper bound."""
+    server_p99 = half.get("server_crisis_p99_ms")
+    judged = server_p99 if server_p99 is not None else half["crisis_p99_ms"]
+    lines = [
+        f"  CRISIS at half load ({half['background_rate']:,.0f} msgs/s other traffic):  "
+        f"{_mark(judged < TARGETS['crisis_p99_ms'])} p99 < 25 ms"
+    ]
+    if server_p99 is not None:
+        lines.append(
+            f"    server-side (touchpoint_crisis_reply_latency_seconds): p99 <= {server_p99:g} ms"
+            f", {half['server_crisis_within_25ms'] * 100:.1f}% within 25 ms"
+        )
+    lines.append(
+        f"    at the client, over loopback (an upper bound): p50 {half['crisis_p50_ms']:.1f} ms, "
+        f"p99 {half['crisis_p99_ms']:.1f} ms, max {half['crisis_max_ms']:.1f} ms "
+        f"over {half['crisis_count']} replies"
+    )
+    if half["server_within_25ms"] is not None:
+        lines.append(
+            f"    all replies, server-side (touchpoint_reply_latency_seconds): "
+            f"{half['server_within_25ms'] * 100:.1f}% within 25 ms"
+        )
+    return lines
+
+
+def _histogram(url: str, channel: str, metric: str) -> dict[float, float] | None:
+    """Cumulative bucket counts of the histogram `metric` for `channel`."""
     try:
         with urllib.request.urlopen(url + "/metrics", timeout=5) as response:  # noqa: S310
             text = response.read().decode()
     except OSError:
         return None
     buckets: dict[float, float] = {}
-    prefix = "touchpoint_reply_latency_seconds_bucket{"
+    prefix = f"{metric}_bucket{{"
     for line in text.splitlines():
         if not line.startswith(prefix) or f'channel="{channel}"' not in line:
             continue
@@ -599,6 +629,21 @@ def _histogram(url: str, channel: str) -> dict[float, float] | None:
         le = labels.split('le="', 1)[1].split('"', 1)[0]
         buckets[float(le)] = float(value)
     return buckets or None
+
+
+def _quantile_bound(
+    before: dict[float, float] | None, after: dict[float, float] | None, q: float
+) -> float | None:
+    """The smallest bucket bound (ms) under which a share `q` of the observations fell."""
+    if not before or not after:
+        return None
+    total = after[float("inf")] - before.get(float("inf"), 0)
+    if total <= 0:
+        return None
+    for bound in sorted(after):
+        if after[bound] - before.get(bound, 0) >= q * total:
+            return bound * 1000
+    return None
 
 
 def _within(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+import anyio.to_thread
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -20,6 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 5.0
 WRITER_QUEUE_TIMEOUT_S = 8.0  # Twilio waits 15 s for a webhook
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class DatabaseNotReady(RuntimeError):
@@ -142,6 +148,21 @@ class Database:
         """One unit of work in one transaction: commit on success, roll back on error."""
         with self._write_lock, self._writer() as session, session.begin():
             yield session
+
+    async def step(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one short unit of database work (a webhook's message step) from async code.
+
+        On SQLite, right here on the event loop. SQLite takes one writer at a time, so a
+        thread pool adds no parallelism to writes: it only adds a hop to a thread and back
+        and, under load, the event loop and the writer trading the GIL while the writer
+        holds the write lock (most of a message's time flat out, and the CRISIS reply's
+        tail: docs/performance.md). The price: while the step waits for the write lock
+        (another process writing, or a thread of this one) the loop waits too, up to
+        the busy timeout; every other process keeps its writes short for that reason.
+        On PostgreSQL, in a worker thread: there steps do run side by side."""
+        if self.is_sqlite:
+            return work(*args, **kwargs)
+        return await anyio.to_thread.run_sync(functools.partial(work, *args, **kwargs))
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -12,9 +12,11 @@ import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from twilio.twiml.messaging_response import MessagingResponse
 
 import store.db
-from bot.channels.sms import e164, twiml
+from bot import outbox
+from bot.channels.sms import _NOT_XML, e164, twiml
 from bot.fakes.twilio import UNSUBSCRIBED_NUMBER, sign
 from store.models import Alert, Message, Participant
 from tests.channel_helpers import (
@@ -307,6 +309,22 @@ def test_twiml_is_always_well_formed(body: str) -> None:
     assert all(len(part.encode("utf-16-le")) // 2 <= 1600 for part in parts)
 
 
+@given(st.lists(st.text(max_size=2000), max_size=4))
+def test_twiml_is_the_document_twilios_library_writes(replies: list[str]) -> None:
+    expected = MessagingResponse()
+    for reply in replies:
+        for part in outbox.split(_NOT_XML.sub("", reply), 1600):
+            if part:
+                expected.message(part)
+    assert twiml(tuple(replies)) == str(expected)
+
+
+def test_twiml_escapes_what_xml_reserves() -> None:
+    document = twiml(("<b>fish & chips</b> \"quoted\" 'too'",))
+    assert replies_of(document) == ["<b>fish & chips</b> \"quoted\" 'too'"]
+    assert twiml(()) == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
 # The database locked or down
 
 
@@ -454,6 +472,20 @@ async def test_health_and_metrics(env: Env) -> None:
     assert 'touchpoint_messages_in_total{channel="sms"} 1.0' in body
     assert 'touchpoint_safety_alerts_total{channel="sms"} 1.0' in body
     assert 'touchpoint_reply_latency_seconds_count{channel="sms"} 1.0' in body
+    assert 'touchpoint_crisis_reply_latency_seconds_count{channel="sms"}' not in body
     assert "touchpoint_messages_out_total" in body
     with env.db.read() as session:
         assert session.scalars(select(Alert)).first() is not None
+
+
+@pytest.mark.asyncio
+async def test_crisis_replies_are_timed_on_their_own(env: Env) -> None:
+    enrol(env.db, phone=PHONE)
+    await text(env, "hello", "SM" + "81" * 16)
+    await text(env, "CRISIS", "SM" + "82" * 16)
+    await text(env, "crisis plan", "SM" + "83" * 16)
+    body = (await env.client.get("/metrics")).text
+    assert 'touchpoint_reply_latency_seconds_count{channel="sms"} 3.0' in body
+    # The webhook's time to the reply, for CRISIS messages only: what to alert on.
+    assert 'touchpoint_crisis_reply_latency_seconds_count{channel="sms"} 2.0' in body
+    assert 'touchpoint_crisis_reply_latency_seconds_bucket{channel="sms",le="0.025"}' in body

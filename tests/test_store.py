@@ -38,3 +38,70 @@ def test_a_writer_that_waits_too_long_gets_an_operational_error(
     with db.write():  # the queue is left in order: the next writer goes straight in
         pass
     db.dispose()
+
+
+def test_writers_get_their_turn_in_the_order_they_asked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fifo.db'}"
+    upgrade(url)
+    db = Database(url)
+    order: list[int] = []
+    release = threading.Event()
+
+    def first() -> None:
+        with db.write():
+            order.append(0)
+            release.wait(10)
+
+    def later(n: int, asked: threading.Event) -> None:
+        asked.set()
+        with db.write():
+            order.append(n)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    waiters = []
+    try:
+        while not order:
+            threading.Event().wait(0.01)
+        for n in range(1, 6):
+            asked = threading.Event()
+            waiter = threading.Thread(target=later, args=(n, asked))
+            waiter.start()
+            asked.wait(10)
+            # Give the thread time to queue behind the holder before the next one asks.
+            threading.Event().wait(0.05)
+            waiters.append(waiter)
+    finally:
+        release.set()
+        holder.join(10)
+        for waiter in waiters:
+            waiter.join(10)
+    assert order == [0, 1, 2, 3, 4, 5]
+    db.dispose()
+
+
+def test_a_nested_write_in_one_thread_does_not_wait_for_itself(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'nested.db'}"
+    upgrade(url)
+    db = Database(url)
+    turns = db._write_lock
+    with turns, turns:  # re-entrant: the same thread is let through
+        pass
+    with db.write():  # and released fully afterwards
+        pass
+    db.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_step_runs_on_the_event_loop_on_sqlite_and_in_a_thread_elsewhere(
+    db_url: str,
+) -> None:
+    db = Database(db_url)
+    try:
+        ran_in = await db.step(threading.get_ident)
+    finally:
+        db.dispose()
+    if db.is_sqlite:
+        assert ran_in == threading.get_ident()  # no hop to a thread: docs/performance.md
+    else:
+        assert ran_in != threading.get_ident()

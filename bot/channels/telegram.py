@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import Message as TelegramMessage
@@ -30,6 +29,7 @@ from bot.assistant import Assistant, Clock
 from bot.channels.exchange import Decide, answer_directly, text_only_reply
 from bot.channels.linking import redeem, token_in
 from bot.delivery import Dispatcher, TelegramSender
+from bot.keywords import Keyword, keyword
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.types import Channel, Inbound, Step
@@ -86,13 +86,15 @@ class TelegramWebhook:
         address = str(message.chat.id)
         inbound_id = str(update.update_id)
         try:
-            step = await run_in_threadpool(self._handle, message, address, inbound_id)
+            step = await self._assistant.db.step(self._handle, message, address, inbound_id)
         except OperationalError:
             return self._reject("unavailable", 503)  # Telegram delivers it again later
         self._count(step)
         if step.duplicate:
             return PlainTextResponse("")
-        task = BackgroundTask(self._send, address, step.replies, started)
+        text = message.text if message.text is not None else message.caption
+        crisis = text is not None and keyword(text) is Keyword.CRISIS
+        task = BackgroundTask(self._send, address, step.replies, started, crisis)
         return PlainTextResponse("", background=task)
 
     def _handle(self, message: TelegramMessage, address: str, inbound_id: str) -> Step:
@@ -136,7 +138,9 @@ class TelegramWebhook:
 
         return decide
 
-    async def _send(self, address: str, inline: tuple[str, ...], started: float) -> None:
+    async def _send(
+        self, address: str, inline: tuple[str, ...], started: float, crisis: bool
+    ) -> None:
         """After the response: send what was queued for this chat, oldest first."""
         if self._dispatcher is None:
             return  # no bot token here: `touchpoint worker` sends them
@@ -148,13 +152,16 @@ class TelegramWebhook:
                 for text in inline:
                     await bot.send_message(chat_id=int(address), text=text)
             where = (Channel.TELEGRAM.value, address)
-            await run_in_threadpool(outbox.hurry, self._dispatcher.db, *where, self._clock())
+            await self._dispatcher.db.step(outbox.hurry, self._dispatcher.db, *where, self._clock())
             sent = await self._dispatcher.deliver_due(address=where)
         except Exception:
             log.exception("sending the replies of a Telegram update failed; the worker retries")
             return
         if sent:
-            self._metrics.reply_latency.labels("telegram").observe(time.perf_counter() - started)
+            took = time.perf_counter() - started
+            self._metrics.reply_latency.labels("telegram").observe(took)
+            if crisis:
+                self._metrics.crisis_reply_latency.labels("telegram").observe(took)
 
     def _reject(self, reason: str, status: int) -> Response:
         self._metrics.rejected.labels("telegram", reason).inc()
