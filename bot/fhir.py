@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.careplan import CarePlan
-
 from bot import plans
 from bot.admin.sections import SECTION_TITLES, plan_name
 from store.models import Participant, PlanVersion
@@ -163,6 +161,10 @@ def care_plan(export: Export) -> dict[str, Any]:
                 + resource_id(export.replaces.plan_id, export.replaces.number)
             }
         ]
+    # Imported here, not at the top: fhir.resources' pydantic models take ~9 MiB and
+    # ~130 ms to build, and an export is rare; every web process would carry them.
+    from fhir.resources.R4B.careplan import CarePlan
+
     validated = CarePlan.model_validate(_drop_none(data))
     out: dict[str, Any] = json.loads(validated.model_dump_json())
     return out

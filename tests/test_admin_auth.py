@@ -3,19 +3,31 @@ throttling, one-time codes, security headers."""
 
 from __future__ import annotations
 
+import base64
+import importlib.util
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest.mock import patch
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.admin import auth
 from store.models import AdminSession, Practitioner, Team
 from tests.admin_html import page_problems
-from tests.admin_support import PASSWORD, Browser, World, admin_world
+from tests.admin_support import CHEAP, PASSWORD, Browser, World, admin_world
 
 WRONG = "don't match an account"
 THROTTLED = "Too many attempts"
+# The module's own hasher, before `admin_world` swaps in the tests' cheap one.
+REAL_HASHER = auth._hasher
+ENCODED = re.compile(
+    r"\$argon2id\$v=19\$m=(?P<m>\d+),t=(?P<t>\d+),p=(?P<p>\d+)\$(?P<salt>[^$]+)\$(?P<hash>[^$]+)"
+)
 
 
 @pytest.fixture
@@ -411,3 +423,157 @@ def test_a_temporary_password_must_be_changed_before_anything_else(world: World)
     chosen = "Mellow harbour sixty 8"
     newcomer.submit("/account/password", {"current": temporary, "new": chosen, "again": chosen})
     assert newcomer.get("/admin/participants").url.path == "/admin/participants"
+
+
+def _parameters(encoded: str) -> dict[str, int]:
+    """m, t, p and the salt's and hash's lengths in bytes, read from an encoded hash."""
+    found = ENCODED.fullmatch(encoded)
+    assert found, encoded
+    salt, digest = (
+        base64.b64decode(found[k] + "=" * (-len(found[k]) % 4)) for k in ("salt", "hash")
+    )
+    return {
+        "m": int(found["m"]),
+        "t": int(found["t"]),
+        "p": int(found["p"]),
+        "salt": len(salt),
+        "hash": len(digest),
+    }
+
+
+OWASP = {"m": 19456, "t": 2, "p": 1, "salt": 16, "hash": 32}
+
+
+def test_new_hashes_are_argon2id_with_owasp_minimum_parameters() -> None:
+    encoded = auth.hash_password(PASSWORD)
+    assert _parameters(encoded) == OWASP
+    assert auth.verify_password(encoded, PASSWORD)
+    assert not auth.verify_password(encoded, PASSWORD + "!")
+    assert not auth.needs_rehash(encoded)
+
+
+def _stored_hash(world: World, who: str) -> str | None:
+    with world.db.read() as session:
+        found = session.get(Practitioner, world.ids[who])
+        assert found is not None
+        return found.password_hash
+
+
+def test_an_old_default_hash_still_verifies_and_is_upgraded_at_sign_in(world: World) -> None:
+    # Hashes made before the change: argon2-cffi's default, RFC 9106's low-memory profile.
+    old = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(PASSWORD)
+    assert _parameters(old) == {"m": 65536, "t": 3, "p": 4, "salt": 16, "hash": 32}
+    with world.db.write() as session:
+        pat = session.get(Practitioner, world.ids["pat"])
+        assert pat is not None
+        pat.password_hash = old
+    with patch.object(auth, "_hasher", REAL_HASHER):
+        assert auth.needs_rehash(old)
+        world.browser().sign_in("pat@example.org", "not the password at all")
+        assert _stored_hash(world, "pat") == old  # only the right password re-hashes
+        assert world.signed_in("pat", "10.0.0.3")
+        upgraded = _stored_hash(world, "pat")
+        assert upgraded is not None
+        assert _parameters(upgraded) == OWASP
+        assert auth.verify_password(upgraded, PASSWORD)
+        assert world.signed_in("pat", "10.0.0.4")
+        assert _stored_hash(world, "pat") == upgraded  # and only once
+
+
+def test_importing_auth_hashes_nothing_and_the_dummy_hash_is_made_once() -> None:
+    spec = importlib.util.spec_from_file_location("fresh_auth", auth.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    fresh = importlib.util.module_from_spec(spec)
+    with patch.object(
+        PasswordHasher, "hash", autospec=True, side_effect=PasswordHasher.hash
+    ) as made:
+        spec.loader.exec_module(fresh)
+        assert made.call_count == 0
+        assert fresh._DUMMY_HASH is None
+        assert not fresh.verify_password(None, PASSWORD)  # an unknown account
+        assert not fresh.verify_password(None, PASSWORD)
+        assert made.call_count == 1
+
+
+class _Watched(PasswordHasher):
+    """The tests' cheap hasher, noting each hash or check made while a write transaction
+    is open on the world's database."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(time_cost=CHEAP.time_cost, memory_cost=CHEAP.memory_cost, parallelism=1)
+        self.open = 0
+        self.uses = 0
+        self.during_writes: list[str] = []
+        self._write = world.db.write
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._write() as session:
+            self.open += 1
+            try:
+                yield session
+            finally:
+                self.open -= 1
+
+    def _note(self, what: str) -> None:
+        self.uses += 1
+        if self.open:
+            self.during_writes.append(what)
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self._note("hash")
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self._note("verify")
+        return super().verify(hash, password)
+
+
+def test_no_password_is_hashed_or_checked_inside_a_write_transaction(world: World) -> None:
+    # Hashing takes tens of milliseconds; a webhook waiting for the write lock meanwhile
+    # would wait that long (on SQLite, with the event loop).
+    watch = _Watched(world)
+    stale = PasswordHasher(time_cost=1, memory_cost=16, parallelism=1).hash(PASSWORD)
+    with world.db.write() as session:
+        pat = session.get(Practitioner, world.ids["pat"])
+        assert pat is not None
+        pat.password_hash = stale  # so signing in re-hashes it too
+    with (
+        patch.object(world.db, "write", watch.write),
+        patch.object(auth, "_hasher", watch),
+    ):
+        world.browser().sign_in("nobody@example.org", "not the password at all")
+        browser = world.signed_in("pat")
+        new = "Orchard ferry violin 2031"
+        browser.submit(
+            "/account/password",
+            {"current": PASSWORD, "new": new, "again": new},
+            page="/admin/account/password",
+        )
+        assert "Your password has been changed" in browser.text
+        browser.get("/admin/account")
+        assert browser.page is not None
+        secret = browser.page.find("input", name="secret").get("value")
+        browser.submit("/account/codes", {"code": pyotp.TOTP(secret).at(world.clock())})
+        browser.submit("/account/codes/off", {"current": new})
+        assert "Sign-in codes are off" in browser.text
+        admin = world.signed_in("ada")
+        admin.submit("/reset-password", page=f"/admin/practitioners/{world.ids['pia']}")
+        admin.submit(
+            "/practitioners",
+            {
+                "name": "New Person",
+                "email": "new@example.org",
+                "team": str(world.ids["team_a"]),
+                "role": "practitioner",
+            },
+            page="/admin/practitioners",
+        )
+        assert admin.page is not None
+        assert admin.page.find("p", class_="temporary") is not None
+        assert watch.uses >= 8
+        assert watch.during_writes == []
+        with world.db.write():  # the watch does see one made inside
+            auth.hash_password(PASSWORD)
+        assert watch.during_writes == ["hash"]

@@ -4,6 +4,8 @@ team settings, practitioners, audit log, simulator; and what every page must be.
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -74,6 +76,24 @@ def test_every_page_is_labelled_scriptless_styled_from_a_file_and_not_cached(
     assert css.headers["content-type"].startswith("text/css")
     assert "@media (max-width" in css.text
     assert "@media print" in css.text
+
+
+def test_the_admin_app_loads_fhir_models_and_qr_codes_only_when_a_page_needs_them() -> None:
+    # fhir.resources' models alone are ~9 MiB: every web process would carry them for an
+    # export a practitioner makes now and then (the memory budget: docs/admin.md).
+    heavy = ("fhir", "qrcode")
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot.admin.app; "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(world: World) -> None:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from store.db import Database, alembic_config, create_db_engine, upgrade
+from store.db import (
+    SCHEMA_HEAD,
+    Database,
+    DatabaseNotReady,
+    alembic_config,
+    create_db_engine,
+    upgrade,
+)
 from store.models import Base
 
 
@@ -37,6 +48,37 @@ def test_migrated_database_is_at_head(db_url: str) -> None:
         db.check_migrated()
     finally:
         db.dispose()
+
+
+def test_the_head_the_store_checks_for_is_alembics_head(tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(alembic_config(f"sqlite:///{tmp_path / 'h.db'}"))
+    assert script.get_current_head() == SCHEMA_HEAD
+
+
+def test_an_older_or_unmigrated_database_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database(url)
+    try:
+        with pytest.raises(DatabaseNotReady, match="has not been set up"):
+            db.check_migrated()
+        upgrade(url, "0001")
+        with pytest.raises(DatabaseNotReady, match="is out of date"):
+            db.check_migrated()
+        upgrade(url)
+        db.check_migrated()
+    finally:
+        db.dispose()
+
+
+def test_a_serve_process_checks_its_database_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    upgrade(url)
+    program = (
+        "import sys; import bot.cli, bot.web.server; from store.db import Database; "
+        f"db = Database({url!r}); db.check_migrated(); "
+        "assert 'alembic' not in sys.modules, 'alembic was imported'"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True, timeout=120)
 
 
 def test_downgrade_to_the_first_revision_and_back(tmp_path: Path) -> None:

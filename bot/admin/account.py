@@ -54,34 +54,57 @@ def password_form(ctx: Ctx, *, error: str | None = None) -> Response:
     )
 
 
+WRONG_CURRENT = "Your current password isn't right. Type it again."
+CHANGED_MEANWHILE = "Your password was changed somewhere else just now. Type it again."
+
+
+def _new_password_problem(
+    current: str, new: str, again: str, *, email: str, name: str
+) -> str | None:
+    if new != again:
+        return "The two new passwords are different. Type the same one twice."
+    if new == current:
+        return "Choose a password different from the one you have now."
+    try:
+        auth.check_policy(new, email=email, name=name)
+    except auth.PasswordRejected as exc:
+        return str(exc)
+    return None
+
+
 def change_password(ctx: Ctx) -> Response:
     current, new, again = ctx.field("current"), ctx.field("new"), ctx.field("again")
-    now = ctx.now()
-    with ctx.admin.db.write() as session:
+    # Verifying and hashing take tens of milliseconds each, so they happen between a read
+    # and the write, never holding the write lock.
+    with ctx.admin.db.read() as session:
         me = _me(ctx, session)
-        if not auth.verify_password(me.password_hash, current):
-            ctx.audit(session, "password.change_failed", "practitioner", me.id)
-            error: str | None = "Your current password isn't right. Type it again."
-        elif new != again:
-            error = "The two new passwords are different. Type the same one twice."
-        elif new == current:
-            error = "Choose a password different from the one you have now."
-        else:
-            try:
-                auth.check_policy(new, email=me.email, name=me.name)
-                error = None
-            except auth.PasswordRejected as exc:
-                error = str(exc)
-        if error is None:
-            me.password_hash = auth.hash_password(new)
-            me.password_changed_at = now
-            sessions.end_all(session, me.id)
-            token = sessions.start(session, me.id, sessions.OK, now, limits(ctx.admin), ctx.address)
-            ctx.set_cookie(ctx.admin.cookie("session"), token)
-            ctx.audit(session, "password.change", "practitioner", me.id)
+        checked, email, name = me.password_hash, me.email, me.name
+    if not auth.verify_password(checked, current):
+        with ctx.admin.db.write() as session:
+            ctx.audit(session, "password.change_failed", "practitioner", ctx.user.id)
+        return password_form(ctx, error=WRONG_CURRENT)
+    error = _new_password_problem(current, new, again, email=email, name=name)
+    if error is None:
+        error = _store_password(ctx, checked, auth.hash_password(new))
     if error is not None:
         return password_form(ctx, error=error)
     return ctx.redirect("/account", done="password")
+
+
+def _store_password(ctx: Ctx, checked: str | None, new_hash: str) -> str | None:
+    """Store the new hash if the stored one is still the one checked; else what to say."""
+    now = ctx.now()
+    with ctx.admin.db.write() as session:
+        me = _me(ctx, session)
+        if me.password_hash != checked:
+            return CHANGED_MEANWHILE
+        me.password_hash = new_hash
+        me.password_changed_at = now
+        sessions.end_all(session, me.id)
+        token = sessions.start(session, me.id, sessions.OK, now, limits(ctx.admin), ctx.address)
+        ctx.set_cookie(ctx.admin.cookie("session"), token)
+        ctx.audit(session, "password.change", "practitioner", me.id)
+    return None
 
 
 def enable_totp(ctx: Ctx) -> Response:
@@ -106,12 +129,19 @@ def enable_totp(ctx: Ctx) -> Response:
 
 
 def disable_totp(ctx: Ctx) -> Response:
+    with ctx.admin.db.read() as session:
+        me = _me(ctx, session)
+        checked, required = me.password_hash, me.team.require_totp
+    # Outside the write lock; the write checks the team's rule again.
+    right = not required and auth.verify_password(checked, ctx.field("current"))
     with ctx.admin.db.write() as session:
         me = _me(ctx, session)
         if me.team.require_totp:
             error: str | None = "Your team requires sign-in codes, so they can't be turned off."
-        elif not auth.verify_password(me.password_hash, ctx.field("current")):
+        elif not right:
             error = "Your password isn't right. Type it again to turn codes off."
+        elif me.password_hash != checked:
+            error = CHANGED_MEANWHILE
         else:
             me.totp_secret = None
             me.totp_last_step = None

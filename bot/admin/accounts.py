@@ -4,6 +4,7 @@ administrators' page."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -20,6 +21,29 @@ class AccountError(ValueError):
     """A sentence a person can act on."""
 
 
+@dataclass(frozen=True)
+class Hashed:
+    """A password checked against the policy (if its owner chose it) and hashed. Made
+    before the write transaction: hashing takes tens of milliseconds, and nothing should
+    wait on the database's write lock meanwhile."""
+
+    value: str
+
+
+def _tidy(name: str, email: str) -> tuple[str, str]:
+    return " ".join(name.split()), email.strip()
+
+
+def prepare_password(password: str, *, name: str, email: str, chosen_by_owner: bool) -> Hashed:
+    if chosen_by_owner:
+        name, email = _tidy(name, email)
+        try:
+            auth.check_policy(password, email=email, name=name)
+        except auth.PasswordRejected as exc:
+            raise AccountError(str(exc)) from exc
+    return Hashed(auth.hash_password(password))
+
+
 def create_practitioner(
     session: Session,
     *,
@@ -27,12 +51,15 @@ def create_practitioner(
     email: str,
     team: Team,
     role: str,
-    password: str,
+    password: Hashed | str,
     now: datetime,
     chosen_by_owner: bool,
 ) -> Practitioner:
-    """A new account. A password someone else chose must be changed at first sign-in."""
-    name, email = " ".join(name.split()), email.strip()
+    """A new account. A password someone else chose must be changed at first sign-in.
+
+    Pass `password` from `prepare_password`. A plain one is still taken, and checked and
+    hashed here, inside the caller's write transaction: callers should move off that."""
+    name, email = _tidy(name, email)
     if not name or len(name) > 200:
         raise AccountError("Give the practitioner's name (200 characters at most).")
     if not EMAIL.fullmatch(email) or len(email) > 320:
@@ -44,17 +71,16 @@ def create_practitioner(
     )
     if taken is not None:
         raise AccountError("There is already an account with that email address.")
-    if chosen_by_owner:
-        try:
-            auth.check_policy(password, email=email, name=name)
-        except auth.PasswordRejected as exc:
-            raise AccountError(str(exc)) from exc
+    if isinstance(password, str):
+        password = prepare_password(
+            password, name=name, email=email, chosen_by_owner=chosen_by_owner
+        )
     practitioner = Practitioner(
         team_id=team.id,
         name=name,
         email=email,
         role=role,
-        password_hash=auth.hash_password(password),
+        password_hash=password.value,
         password_changed_at=now if chosen_by_owner else None,
         created_at=now,
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import pyotp
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_LENGTH = 12
@@ -18,10 +19,25 @@ MAX_LENGTH = 256  # argon2 takes any length; a cap keeps one request cheap
 ISSUER = "Touchpoint"
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 
-# argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
-_hasher = PasswordHasher()
-# Checked when the account does not exist, so both answers take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# OWASP's Password Storage Cheat Sheet minimum for argon2id: 19 MiB, 2 passes, 1 lane.
+# argon2-cffi's default (RFC 9106 low-memory: 64 MiB, 4 lanes) put the serving process
+# over its memory budget on every sign-in. Hashes carry their own parameters, so older
+# ones still verify, and sign-in re-hashes them with these (`needs_rehash`).
+_hasher = PasswordHasher(
+    time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID
+)
+# Every hash and check runs on one thread of its own, one at a time. Each holds 19 MiB
+# while it runs, so this bounds what a burst of sign-ins (or someone trying passwords)
+# can take; and glibc keeps a freed block that size in the malloc arena of the thread
+# that used it. On the admin pages' thread pool, 8 sign-ins at once left the web process
+# at 250 MiB for good. (Checks used to be serialised by the database's write lock, which
+# they no longer hold.) A burst queues instead: ~50 ms a sign-in, and a CPU core is left
+# for the webhooks.
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
+# Checked when the account does not exist, so both answers take the same time. Made on
+# first use, not at import: every process that imports this module would pay for it.
+# A module global rather than functools.cache so the tests can swap in a cheap one.
+_DUMMY_HASH: str | None = None
 _LEET = str.maketrans(
     {
         "@": "a",
@@ -84,22 +100,37 @@ def check_policy(password: str, *, email: str = "", name: str = "") -> None:
         raise PasswordRejected("Don't use your name or email address in your password.")
 
 
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:  # two threads may both make one: either will do
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """Tens of milliseconds: call it before `db.write()`, never inside, so nothing waits
+    on the database's write lock meanwhile."""
+    return _HASHING.submit(_hasher.hash, password).result()
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    """True if it matches; takes as long for an account without a password."""
+    """True if it matches; takes as long for an account without a password. Tens of
+    milliseconds, like `hash_password`: not inside `db.write()`."""
     if len(password) > MAX_LENGTH:
         password = password[:MAX_LENGTH]
+    checked = stored or _dummy_hash()
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _HASHING.submit(_hasher.verify, checked, password).result() and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)
+    """True for a hash made with other parameters than ours (e.g. before they changed)."""
+    try:
+        return _hasher.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
 
 
 def generate_password() -> str:

@@ -31,6 +31,7 @@ class Demo:
 def seed(settings: Settings, participant_id: int) -> Demo:
     """The demo practitioner (a team lead of the demo team), owning the demo participant."""
     password = auth.generate_password()
+    hashed = auth.hash_password(password)  # before the write: hashing is slow
     now = datetime.now(UTC)
     db = Database(settings.database_url)
     try:
@@ -49,7 +50,7 @@ def seed(settings: Settings, participant_id: int) -> Demo:
                     created_at=now,
                 )
                 session.add(found)
-            found.password_hash = auth.hash_password(password)
+            found.password_hash = hashed
             found.password_changed_at = now  # a demo: no forced change at first sign-in
             found.active = True
             session.flush()

@@ -13,7 +13,10 @@ from store.models import Practitioner
 
 def care_plan(ctx: Ctx) -> Response:
     pid, kind, number = int(ctx.param("pid")), str(ctx.param("kind")), int(ctx.param("number"))
-    with ctx.admin.db.write() as session:
+    # Built and validated in a read: validation (and, the first time, loading the FHIR
+    # models) is slow, and nothing should wait on the write lock meanwhile. The export is
+    # only sent once its audit entry is written.
+    with ctx.admin.db.read() as session:
         person, _plan, version = access.version(session, ctx.user, pid, kind, number)
         ids = {version.reviewed_by} if version.reviewed_by else set()
         for items in version.sections.values():
@@ -37,12 +40,14 @@ def care_plan(ctx: Ctx) -> Response:
                 base_url=ctx.admin.settings.public_url,
             )
         )
+        version_id, person_id = version.id, person.id
+    with ctx.admin.db.write() as session:
         ctx.audit(
             session,
             "plan.export",
             "plan_version",
-            version.id,
-            participant=person.id,
+            version_id,
+            participant=person_id,
             kind=kind,
             number=number,
             format="fhir-r4",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot.admin import access, auth, sessions
-from bot.admin.accounts import AccountError, create_practitioner
+from bot.admin.accounts import AccountError, Hashed, create_practitioner
 from bot.admin.context import ADMIN, ROLE_NAMES, Ctx
 from store.models import Practitioner, Team
 
@@ -37,6 +37,7 @@ def index(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None =
 def create(ctx: Ctx) -> Response:
     values = {k: ctx.field(k).strip() for k in ("name", "email", "team", "role")}
     temporary = auth.generate_password()
+    hashed = Hashed(auth.hash_password(temporary))  # before the write: hashing is slow
     try:
         with ctx.admin.db.write() as session:
             team = session.get(Team, int(values["team"])) if values["team"].isdigit() else None
@@ -48,7 +49,7 @@ def create(ctx: Ctx) -> Response:
                 email=values["email"],
                 team=team,
                 role=values["role"],
-                password=temporary,
+                password=hashed,
                 now=ctx.now(),
                 chosen_by_owner=False,
             )
@@ -112,9 +113,10 @@ def save(ctx: Ctx) -> Response:
 
 def reset_password(ctx: Ctx) -> Response:
     temporary = auth.generate_password()
+    hashed = auth.hash_password(temporary)  # before the write: hashing is slow
     with ctx.admin.db.write() as session:
         person = access.practitioner(session, ctx.user, int(ctx.param("id")))
-        person.password_hash = auth.hash_password(temporary)
+        person.password_hash = hashed
         person.password_changed_at = None
         sessions.end_all(session, person.id)
         ctx.audit(session, "practitioner.reset_password", "practitioner", person.id)

@@ -49,31 +49,43 @@ def form(ctx: Ctx) -> Response:
     return ctx.render("sign_in.html", title="Sign in", email="", error=None, next=_next(ctx))
 
 
+def _account(session: Session, email: str) -> Practitioner | None:
+    return session.scalars(
+        select(Practitioner).where(func.lower(Practitioner.email) == email.lower())
+    ).one_or_none()
+
+
 def submit(ctx: Ctx) -> Response:
     email = ctx.field("email").strip()[:320]
     password = ctx.field("password")
     key = throttle.account_key(email)
     now = ctx.now()
     device = ctx.request.cookies.get(ctx.admin.cookie("device"), "")
+    # Look up, check the password (tens of milliseconds), then write: the check never
+    # holds the write lock. The write re-reads everything and decides again; a check
+    # only counts if the hash it checked is still the stored one.
+    with ctx.admin.db.read() as session:
+        found = _account(session, email)
+        checked = found.password_hash if found is not None else None
+        trusted = sessions.is_trusted(session, found.id if found else None, device, now)
+        allowed = throttle.allowed(session, key, ctx.address, trusted=trusted, now=now)
+    right = allowed and auth.verify_password(checked, password)
+    upgraded = None
+    if right and checked is not None and auth.needs_rehash(checked):
+        upgraded = auth.hash_password(password)
     stage: str | None = None
     with ctx.admin.db.write() as session:
         throttle.purge(session, now)
         sessions.purge(session, now, limits(ctx.admin))
-        found = session.scalars(
-            select(Practitioner).where(func.lower(Practitioner.email) == email.lower())
-        ).one_or_none()
+        found = _account(session, email)
         found_id = found.id if found is not None else None
         trusted = sessions.is_trusted(session, found_id, device, now)
         if not throttle.allowed(session, key, ctx.address, trusted=trusted, now=now):
             ctx.audit(session, "signin.throttled", "practitioner", found_id)
             error = THROTTLED
-        elif (
-            auth.verify_password(found.password_hash if found else None, password)
-            and found is not None
-            and found.active
-        ):
-            if auth.needs_rehash(found.password_hash or ""):
-                found.password_hash = auth.hash_password(password)
+        elif right and found is not None and found.active and found.password_hash == checked:
+            if upgraded is not None:
+                found.password_hash = upgraded
             throttle.succeeded(session, key, ctx.address)
             stage = _after_password(found)
             token = sessions.start(session, found.id, stage, now, limits(ctx.admin), ctx.address)
