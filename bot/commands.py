@@ -189,12 +189,14 @@ def _read_password() -> str:
 
 
 def practitioner_create(settings: Settings, *, name: str, email: str, team: str, role: str) -> int:
-    from bot.admin.accounts import AccountError, create_practitioner
+    from bot.admin.accounts import AccountError, create_practitioner, prepare_password
 
     db = Database(settings.database_url)
     db.check_migrated()
     try:
-        password = _read_password()
+        # Checked and hashed first: hashing takes tens of milliseconds, and a running
+        # server's messages would wait for SQLite's write lock meanwhile.
+        password = prepare_password(_read_password(), name=name, email=email, chosen_by_owner=True)
         with db.write() as session:
             team_row = get_or_create_team(session, team, load_service(settings.dialogs_dir))
             practitioner = create_practitioner(

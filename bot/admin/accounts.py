@@ -51,14 +51,12 @@ def create_practitioner(
     email: str,
     team: Team,
     role: str,
-    password: Hashed | str,
+    password: Hashed,
     now: datetime,
     chosen_by_owner: bool,
 ) -> Practitioner:
     """A new account. A password someone else chose must be changed at first sign-in.
-
-    Pass `password` from `prepare_password`. A plain one is still taken, and checked and
-    hashed here, inside the caller's write transaction: callers should move off that."""
+    `password` comes from `prepare_password`, called before the write transaction."""
     name, email = _tidy(name, email)
     if not name or len(name) > 200:
         raise AccountError("Give the practitioner's name (200 characters at most).")
@@ -71,10 +69,6 @@ def create_practitioner(
     )
     if taken is not None:
         raise AccountError("There is already an account with that email address.")
-    if isinstance(password, str):
-        password = prepare_password(
-            password, name=name, email=email, chosen_by_owner=chosen_by_owner
-        )
     practitioner = Practitioner(
         team_id=team.id,
         name=name,
