@@ -157,8 +157,9 @@ def _fold(text: str) -> str:
     accents split off, so "CRÍSIS" and the Turkish "CRİSİS" fold to "crisis".
     """
     folded = unicodedata.normalize("NFKD", text).casefold()
-    visible = "".join(char for char in folded if not _invisible(char))
-    return " ".join(visible.split())
+    if not folded.isascii():  # no ASCII character is Cf or Mn: nothing to drop
+        folded = "".join(char for char in folded if not _invisible(char))
+    return " ".join(folded.split())
 
 
 def _invisible(char: str) -> bool:

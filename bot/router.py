@@ -139,16 +139,16 @@ class Router:
             else:
                 turn.say(self.wording.render("system/no_more", loc))
         elif word is Keyword.MENU:
-            participant.paused_at = None
+            _unpause(participant)
             self.engine.start(turn, "menu" if participant.onboarded_at else "onboarding")
         elif word is Keyword.REVIEW:
-            participant.paused_at = None
+            _unpause(participant)
             self.engine.start(turn, "review" if participant.onboarded_at else "onboarding")
         else:
             self._in_dialog(turn, word)
 
     def _in_dialog(self, turn: Turn, word: Keyword) -> None:
-        turn.participant.paused_at = None
+        _unpause(turn.participant)
         conv = self.engine.active(turn)
         if conv is None:
             turn.say(self.wording.render("system/not_in_dialog", turn.participant.locale))
@@ -174,3 +174,10 @@ class Router:
             self.engine.reprompt(turn, conv)
         elif turn.participant.onboarded_at is None:
             self.engine.start(turn, "onboarding")
+
+
+def _unpause(participant: Participant) -> None:
+    """Only when paused: even assigning the value it has marks the row as changed, and
+    the next query's autoflush then runs the whole unit of work for nothing."""
+    if participant.paused_at is not None:
+        participant.paused_at = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
 DEFAULT_LOCALE = "en"
 SUFFIX = ".txt"
@@ -26,6 +26,10 @@ class Wording:
             auto_reload=False,
         )
         self.locales = sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        # (locale, name) -> the template it renders with, the fallback to DEFAULT_LOCALE
+        # resolved. Templates are never reloaded (auto_reload=False); this saves the
+        # environment's locked LRU look-up and the fallback's exception on every render.
+        self._templates: dict[tuple[str, str], Template] = {}
 
     def exists(self, name: str) -> bool:
         return all((self.root / loc / f"{name}{SUFFIX}").is_file() for loc in self.locales)
@@ -33,10 +37,13 @@ class Wording:
     def render(self, template_name: str, locale: str = DEFAULT_LOCALE, /, **context: Any) -> str:
         if locale not in self.locales:
             locale = DEFAULT_LOCALE
-        try:
-            template = self.env.get_template(f"{locale}/{template_name}{SUFFIX}")
-        except TemplateNotFound:
-            template = self.env.get_template(f"{DEFAULT_LOCALE}/{template_name}{SUFFIX}")
+        template = self._templates.get((locale, template_name))
+        if template is None:
+            try:
+                template = self.env.get_template(f"{locale}/{template_name}{SUFFIX}")
+            except TemplateNotFound:
+                template = self.env.get_template(f"{DEFAULT_LOCALE}/{template_name}{SUFFIX}")
+            self._templates[(locale, template_name)] = template
         return _tidy(template.render(**context))
 
     def names(self, locale: str = DEFAULT_LOCALE) -> list[str]:

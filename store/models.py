@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,16 +18,23 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
     event,
     false,
     inspect,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.state import InstanceState
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -271,20 +280,118 @@ class ImmutableVersionError(RuntimeError):
     """A submitted plan version was about to change."""
 
 
+def refuse_change_unless_draft(version: PlanVersion) -> None:
+    """ImmutableVersionError if `version`'s sections changed and it was not a draft.
+    Run before anything writes a changed version: the flush (below) and `write_back`."""
+    state = inspect(version)
+    if not state.attrs.sections.history.has_changes():
+        return
+    status_history = state.attrs.status.history
+    before = (status_history.deleted or status_history.unchanged or [version.status])[0]
+    if before != "draft":
+        raise ImmutableVersionError(
+            f"plan version {version.id} is {before}; only a draft can change"
+        )
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_submitted_versions(session: Session, _ctx: object, _i: object) -> None:
     for obj in session.dirty:
-        if not isinstance(obj, PlanVersion):
-            continue
-        state = inspect(obj)
-        if not state.attrs.sections.history.has_changes():
-            continue
-        status_history = state.attrs.status.history
-        before = (status_history.deleted or status_history.unchanged or [obj.status])[0]
-        if before != "draft":
-            raise ImmutableVersionError(
-                f"plan version {obj.id} is {before}; only a draft can change"
+        if isinstance(obj, PlanVersion):
+            refuse_change_unless_draft(obj)
+
+
+# Writing back without the unit of work.
+#
+# The message step changes one conversation (now and then its participant or the
+# plan's draft) and commits. The unit of work's flush of one changed row costs ~350
+# Python calls, several times the UPDATE itself; `write_back` does what the flush would
+# do for that row with one Core UPDATE: the same columns (those whose value really
+# changed, compared as the flush compares them), the same version check and increment,
+# the same `onupdate` (updated_at), the same StaleDataError when the row was changed
+# under us. The row is then taken out of the session, so the flush at commit has nothing
+# left to do with it. A plan version is checked by the same guard as in the flush
+# (above) first. Anything not written back this way (new rows, alerts) is flushed by the
+# ORM as before.
+@dataclass(frozen=True)
+class _Writer:
+    """What `write_back` needs of one mapped class, worked out once."""
+
+    statement: Update  # the SET clause comes from the parameters of each execution
+    columns: dict[str, str]  # attribute -> column
+    version: str | None  # the version attribute, if the class has one
+    next_version: Callable[[Any], Any] | None  # the mapper's version_id_generator
+
+
+_WRITERS: dict[type[Base], _Writer] = {}
+
+
+def _writer(cls: type[Base]) -> _Writer:
+    writer = _WRITERS.get(cls)
+    if writer is None:
+        mapper = inspect(cls)
+        table = mapper.local_table
+        assert isinstance(table, Table)
+        statement = update(table).where(table.c.id == bindparam("where_id"))
+        version, next_version = None, None
+        if mapper.version_id_col is not None:
+            statement = statement.where(mapper.version_id_col == bindparam("where_version"))
+            version = mapper.get_property_by_column(mapper.version_id_col).key
+            generator = mapper.version_id_generator
+            assert callable(generator)  # False would mean versions the program sets itself
+            next_version = generator
+        columns = {attr.key: attr.columns[0].key for attr in mapper.column_attrs}
+        writer = _WRITERS[cls] = _Writer(statement, columns, version, next_version)
+    return writer
+
+
+def write_back(session: Session, obj: Conversation | Participant | PlanVersion) -> bool:
+    """Write `obj`'s changed columns with one UPDATE and take it out of `session`.
+
+    False, and nothing done (the flush at commit writes it, as always), unless it is a
+    loaded row of this session whose changes are all plain column values."""
+    if not isinstance(obj, Conversation | Participant | PlanVersion):
+        return False
+    state: InstanceState[Base] = inspect(obj)
+    if not state.persistent or state.session_id != session.hash_key:
+        return False
+    if isinstance(obj, PlanVersion):
+        refuse_change_unless_draft(obj)  # as the flush would
+    writer = _writer(type(obj))
+    changed: dict[str, Any] = {}  # attribute -> new value
+    for key in state.manager.keys() - state.unmodified:
+        if key not in writer.columns or key == writer.version:
+            return False  # a relationship (foreign keys to sync) or the version itself
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue  # set to an equal value: the flush would not write it either
+        if not history.added:
+            return False  # an attribute deleted: left to the flush
+        changed[key] = history.added[0]
+    if changed:
+        params = {writer.columns[key]: value for key, value in changed.items()}
+        params["where_id"] = obj.id
+        if writer.version is not None and writer.next_version is not None:
+            old = getattr(obj, writer.version)
+            params[writer.columns[writer.version]] = writer.next_version(old)
+            params["where_version"] = old
+        result = session.connection().execute(writer.statement, params)
+        if result.rowcount != 1:
+            raise StaleDataError(
+                f"UPDATE statement on table '{state.mapper.local_table.description}' "
+                f"expected to update 1 row(s); {result.rowcount} were matched."
             )
+        # Left as the flush leaves it: no pending changes, and what the database now
+        # holds (the new version, onupdate values such as updated_at).
+        written = result.last_updated_params()
+        assert isinstance(written, dict)
+        for key, column in writer.columns.items():
+            if key in changed:
+                set_committed_value(obj, key, changed[key])
+            elif column in written:
+                set_committed_value(obj, key, written[column])
+    session.expunge(obj)
+    return True
 
 
 # The admin web page: sessions, failed sign-ins, browsers that signed in before.

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import string
 import time
+import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.keywords import _NOT_TYPOS, _PHRASES, _TOLERANT, Keyword, _one_edit, keyword
+from bot.keywords import (
+    _NOT_TYPOS,
+    _PHRASES,
+    _TOLERANT,
+    Keyword,
+    _fold,
+    _invisible,
+    _one_edit,
+    keyword,
+)
 
 ALL_PHRASES = [(phrase, key) for key, phrases in _PHRASES.items() for phrase in phrases]
 EXACT_FAMILIES = [key for key in Keyword if key not in _TOLERANT]
@@ -291,3 +301,15 @@ def test_long_messages_are_fast() -> None:
         assert keyword(long_text) is None
         assert keyword("crisus") is Keyword.CRISIS
     assert time.perf_counter() - start < 0.5
+
+
+def test_no_ascii_character_is_invisible() -> None:
+    """_fold skips dropping invisible characters (Cf, Mn) from ASCII text: none is."""
+    assert not any(_invisible(chr(code)) for code in range(128))
+
+
+@given(st.text(max_size=40))
+def test_fold_is_the_same_with_and_without_the_ascii_shortcut(text: str) -> None:
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    visible = "".join(char for char in folded if not _invisible(char))
+    assert _fold(text) == " ".join(visible.split())

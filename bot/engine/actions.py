@@ -29,7 +29,7 @@ def _finish_onboarding(turn: Turn, conv: Conversation, plan: str | None) -> None
 def _submit_plan(turn: Turn, conv: Conversation, plan: str | None) -> None:
     if plan is None:
         return
-    version = plans.draft(turn.session, turn.participant.id, plan)
+    version = turn.draft_plan(plan)
     plans.submit(turn.session, version, turn.now)
 
 

@@ -157,8 +157,7 @@ class Engine:
         if state.answer is not AnswerKind.LIST:
             self.reprompt(turn, conv)
             return
-        items = self._data(conv).get("items", [])
-        if items:
+        if self._items(conv):
             self._set_phase(conv, "confirming")
             turn.say(self._readback(turn, conv))
         elif state.optional:
@@ -198,7 +197,7 @@ class Engine:
                 turn.say(self.wording.render("answers/list_add_more", loc))
                 return
             self._set_phase(conv, None)
-        if len(self._data(conv).get("items", [])) >= MAX_ITEMS:
+        if len(self._items(conv)) >= MAX_ITEMS:
             turn.say(self.wording.render("answers/list_full", loc, limit=MAX_ITEMS))
             return
         if state.item is ItemKind.CONTACT:
@@ -218,7 +217,7 @@ class Engine:
                 return
             entry = plans.item(str(parsed.value))
         self._add_item(conv, entry)
-        count = len(self._data(conv)["items"])
+        count = len(self._items(conv))
         turn.say(self.wording.render("answers/list_added", loc, count=count))
 
     def _add_item(self, conv: Conversation, entry: dict[str, Any]) -> None:
@@ -228,7 +227,7 @@ class Engine:
         conv.data = data
 
     def _readback(self, turn: Turn, conv: Conversation) -> str:
-        items = self._data(conv).get("items", [])
+        items = self._items(conv)
         return self.wording.render("answers/list_readback", turn.participant.locale, items=items)
 
     # -- contacts ------------------------------------------------------------------
@@ -256,7 +255,7 @@ class Engine:
             entry = plans.item(pending, name=pending, phone=None)
             if in_list:
                 self._add_item(conv, entry)
-                count = len(self._data(conv)["items"])
+                count = len(self._items(conv))
                 turn.say(
                     self.wording.render("answers/list_added", turn.participant.locale, count=count)
                 )
@@ -330,7 +329,7 @@ class Engine:
         if state.section is not None:
             plan = state.plan or self._dialog(conv).spec.plan
             if plan is not None:
-                version = plans.current(turn.session, turn.participant.id, plan)
+                version = turn.current_plan(plan)
                 if version is not None:
                     section, _, sub = state.section.partition(".")
                     found = version.sections.get(section) or []
@@ -355,7 +354,7 @@ class Engine:
             return
         plan = state.plan or self._dialog(conv).spec.plan
         assert plan is not None  # checked when the dialogs were loaded
-        version = plans.draft(turn.session, turn.participant.id, plan)
+        version = turn.draft_plan(plan)
         section, _, sub = state.section.partition(".")
         items = self._as_items(value)
         if sub == "steps":
@@ -419,7 +418,7 @@ class Engine:
         plan_kind = state.plan or dialog.spec.plan
         sections = plans.Sections()
         if plan_kind is not None:
-            version = plans.current(turn.session, turn.participant.id, plan_kind)
+            version = turn.current_plan(plan_kind)
             sections = plans.Sections(version.sections if version is not None else {})
         data = conv.data or {}
         return self.wording.render(
@@ -441,7 +440,14 @@ class Engine:
 
     @staticmethod
     def _data(conv: Conversation) -> dict[str, Any]:
+        """A copy to change and assign back (a change in place would not be saved)."""
         return plans.copy_json(conv.data or {})
+
+    @staticmethod
+    def _items(conv: Conversation) -> list[dict[str, Any]]:
+        """The list in progress, to read only: no copy."""
+        items: list[dict[str, Any]] = (conv.data or {}).get("items", [])
+        return items
 
     def _set_phase(self, conv: Conversation, phase: str | None) -> None:
         data = self._data(conv)

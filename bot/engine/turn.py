@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from store.models import Participant, Team
+from bot import plans
+from store.models import Participant, PlanVersion, Team
 
 
 @dataclass
@@ -17,7 +18,24 @@ class Turn:
     team: Team
     now: datetime
     replies: list[str] = field(default_factory=list)
+    # The newest version of each of the person's plans, once looked up: one step asks
+    # for it several times (the list question's items, the prompt, the next prompt).
+    # Within a turn only `draft_plan` below makes a newer version, and it keeps this up
+    # to date; the version is the session's one object, so changes to it show.
+    _newest_plans: dict[str, PlanVersion | None] = field(default_factory=dict, repr=False)
 
     def say(self, text: str) -> None:
         if text:
             self.replies.append(text)
+
+    def current_plan(self, kind: str) -> PlanVersion | None:
+        """plans.current for this person, looked up once a turn."""
+        if kind not in self._newest_plans:
+            self._newest_plans[kind] = plans.current(self.session, self.participant.id, kind)
+        return self._newest_plans[kind]
+
+    def draft_plan(self, kind: str) -> PlanVersion:
+        """plans.draft for this person; the draft is the newest version from now on."""
+        version = plans.draft(self.session, self.participant.id, kind)
+        self._newest_plans[kind] = version
+        return version
