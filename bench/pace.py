@@ -5,8 +5,10 @@ given load, which wrk (closed-loop, flat out) cannot give."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from bench.traffic import Request
@@ -108,7 +110,21 @@ def mixed_schedule(
 def run_paced(
     host: str, port: int, schedule: Sequence[tuple[float, Request]], *, connections: int = 64
 ) -> PacedResult:
-    return asyncio.run(_run(host, port, schedule, connections))
+    with _no_full_collections():
+        return asyncio.run(_run(host, port, schedule, connections))
+
+
+@contextmanager
+def _no_full_collections() -> Iterator[None]:
+    """The benchmark's process holds millions of objects (every prepared request): a
+    full garbage collection walking them took 100-250 ms, during which the client read
+    no answers and what it measured was its own pause. Frozen while a paced run lasts."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def _burst(host: str, port: int, requests: Sequence[Request], connections: int) -> int:
