@@ -160,9 +160,12 @@ class Assistant:
         assert key is not None
         message_id = int(key[0])
         if participant is None:
-            replies = self.router.unknown_sender(risk, text)
+            crisis = keyword(text) is Keyword.CRISIS
+            replies = self.router.unknown_sender(risk, crisis)
             self._record_replies(connection, inbound, None, replies, inline_limit, now)
-            return Step(replies=tuple(replies[:inline_limit]), safety_alert=risk is not None)
+            return Step(
+                replies=tuple(replies[:inline_limit]), safety_alert=risk is not None, crisis=crisis
+            )
         params = {"participant_id": participant.id, "now": now}
         connection.execute(_LAST_INBOUND, params)
         turn = Turn(session=session, participant=participant, team=participant.team, now=now)
@@ -180,7 +183,12 @@ class Assistant:
         for obj in sorted(changed, key=lambda o: (type(o).__name__, o.id)):
             write_back(session, obj)
         inline = turn.replies if inline_limit is None else turn.replies[:inline_limit]
-        return Step(replies=tuple(inline), participant_id=participant.id, safety_alert=alerted)
+        return Step(
+            replies=tuple(inline),
+            participant_id=participant.id,
+            safety_alert=alerted,
+            crisis=turn.crisis,
+        )
 
     @staticmethod
     def _identify(session: Session, inbound: Inbound) -> Participant | None:
@@ -224,6 +232,7 @@ class Assistant:
         the numbers to call to anyone at risk or asking for their crisis plan."""
         replies: list[str] = []
         participant_id: int | None = None
+        crisis = keyword(text) is Keyword.CRISIS
         try:
             with self.db.write() as session:
                 participant = self._identify(session, inbound)
@@ -250,7 +259,7 @@ class Assistant:
                             created_at=self.clock(),
                         )
                     )
-                if risk is not None or keyword(text) is Keyword.CRISIS:
+                if risk is not None or crisis:
                     team = participant.team if participant else None
                     replies.append(self.router.safety(None, participant, team))
                 replies.append(self.wording.render("system/error", service=self.service))
@@ -270,5 +279,8 @@ class Assistant:
                 replies = [self.wording.render("system/error", service=self.service)]
         inline = replies if inline_limit is None else replies[:inline_limit]
         return Step(
-            replies=tuple(inline), participant_id=participant_id, safety_alert=risk is not None
+            replies=tuple(inline),
+            participant_id=participant_id,
+            safety_alert=risk is not None,
+            crisis=crisis,
         )

@@ -34,12 +34,11 @@ class Router:
         self.screen = screen
         self.service = service
 
-    def unknown_sender(self, risk: RiskMatch | None, text: str) -> list[str]:
+    def unknown_sender(self, risk: RiskMatch | None, crisis: bool) -> list[str]:
         """A sender we have not verified: nothing personal, ever; the national numbers
-        to anyone at risk or asking for a crisis plan."""
+        to anyone at risk or asking for a crisis plan (`crisis`)."""
         if risk is not None:
             return [self.safety(None, None, None)]
-        crisis = keyword(text) is Keyword.CRISIS
         return [self.wording.render("system/unknown_sender", service=self.service, crisis=crisis)]
 
     def safety(
@@ -106,6 +105,7 @@ class Router:
         return risk is not None
 
     def _crisis(self, turn: Turn, message_id: int) -> None:
+        turn.crisis = True
         parts = crisis.crisis_parts(turn.session, self.wording, turn.participant, turn.team)
         turn.say(parts[0])
         turn.participant.more = parts[1:]

@@ -45,3 +45,4 @@ class Step:
     duplicate: bool = False
     participant_id: int | None = None
     safety_alert: bool = False
+    crisis: bool = False  # the message asked for the crisis plan (its reply is timed apart)

@@ -484,8 +484,9 @@ async def test_crisis_replies_are_timed_on_their_own(env: Env) -> None:
     await text(env, "hello", "SM" + "81" * 16)
     await text(env, "CRISIS", "SM" + "82" * 16)
     await text(env, "crisis plan", "SM" + "83" * 16)
+    await text(env, "CRISIS", "SM" + "84" * 16, from_="+447700900999")  # nobody we know
     body = (await env.client.get("/metrics")).text
-    assert 'touchpoint_reply_latency_seconds_count{channel="sms"} 3.0' in body
+    assert 'touchpoint_reply_latency_seconds_count{channel="sms"} 4.0' in body
     # The webhook's time to the reply, for CRISIS messages only: what to alert on.
-    assert 'touchpoint_crisis_reply_latency_seconds_count{channel="sms"} 2.0' in body
+    assert 'touchpoint_crisis_reply_latency_seconds_count{channel="sms"} 3.0' in body
     assert 'touchpoint_crisis_reply_latency_seconds_bucket{channel="sms",le="0.025"}' in body

@@ -28,7 +28,6 @@ from bot import outbox
 from bot.assistant import Assistant, Clock
 from bot.channels.exchange import answer_directly, text_only_reply
 from bot.delivery import STATUS_PATH, TWILIO_OPTED_OUT
-from bot.keywords import Keyword, keyword
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.types import Channel, Inbound, Step
@@ -103,7 +102,7 @@ class SmsWebhook:
         except OperationalError:
             return self._reject("unavailable", 503)
         response = Response(twiml(step.replies), media_type="application/xml")
-        self._count(step, started, crisis=keyword(body) is Keyword.CRISIS)
+        self._count(step, started)
         return response
 
     async def status(self, request: Request) -> Response:
@@ -172,7 +171,7 @@ class SmsWebhook:
         self._metrics.rejected.labels("sms", reason).inc()
         return PlainTextResponse("", status_code=status)
 
-    def _count(self, step: Step, started: float, *, crisis: bool) -> None:
+    def _count(self, step: Step, started: float) -> None:
         if step.duplicate:
             self._metrics.duplicates.labels("sms").inc()
             return
@@ -183,7 +182,7 @@ class SmsWebhook:
             took = time.perf_counter() - started
             self._metrics.messages_out.labels("sms", "inline").inc(len(step.replies))
             self._metrics.reply_latency.labels("sms").observe(took)
-            if crisis:
+            if step.crisis:
                 self._metrics.crisis_reply_latency.labels("sms").observe(took)
 
 

@@ -29,7 +29,6 @@ from bot.assistant import Assistant, Clock
 from bot.channels.exchange import Decide, answer_directly, text_only_reply
 from bot.channels.linking import redeem, token_in
 from bot.delivery import Dispatcher, TelegramSender
-from bot.keywords import Keyword, keyword
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.types import Channel, Inbound, Step
@@ -92,9 +91,7 @@ class TelegramWebhook:
         self._count(step)
         if step.duplicate:
             return PlainTextResponse("")
-        text = message.text if message.text is not None else message.caption
-        crisis = text is not None and keyword(text) is Keyword.CRISIS
-        task = BackgroundTask(self._send, address, step.replies, started, crisis)
+        task = BackgroundTask(self._send, address, step.replies, started, step.crisis)
         return PlainTextResponse("", background=task)
 
     def _handle(self, message: TelegramMessage, address: str, inbound_id: str) -> Step:

@@ -18,6 +18,7 @@ class Turn:
     team: Team
     now: datetime
     replies: list[str] = field(default_factory=list)
+    crisis: bool = False  # the message was a request for the crisis plan
     # The newest version of each of the person's plans, once looked up: one step asks
     # for it several times (the list question's items, the prompt, the next prompt).
     # Within a turn only `draft_plan` below makes a newer version, and it keeps this up
