@@ -283,6 +283,7 @@ class Bench:
             after = _histogram(server.url, channel, ALL_REPLIES)
             crisis_after = _histogram(server.url, channel, CRISIS_REPLIES)
             rss = server.peak_rss_mb()
+        crisis = _observed(crisis_before, crisis_after)
         return HalfLoad(
             background_rate=rate,
             achieved_rate=paced.rate,
@@ -292,9 +293,9 @@ class Bench:
             crisis_max_ms=max(paced.crisis_ms, default=float("nan")),
             other_p99_ms=percentile(paced.other_ms, 99),
             client_lag_p99_ms=percentile(paced.late_ms, 99),
-            server_within_25ms=_within(before, after, 0.025),
-            server_crisis_p99_ms=_quantile_bound(crisis_before, crisis_after, 0.99),
-            server_crisis_within_25ms=_within(crisis_before, crisis_after, 0.025),
+            server_within_25ms=_within(_observed(before, after), 0.025),
+            server_crisis_p99_ms=_quantile_bound(crisis, 0.99),
+            server_crisis_within_25ms=_within(crisis, 0.025),
             peak_rss_mb=rss,
             failures=paced.failures,
         )
@@ -631,30 +632,29 @@ def _histogram(url: str, channel: str, metric: str) -> dict[float, float] | None
     return buckets or None
 
 
-def _quantile_bound(
-    before: dict[float, float] | None, after: dict[float, float] | None, q: float
-) -> float | None:
-    """The smallest bucket bound (ms) under which a share `q` of the observations fell."""
+def _observed(
+    before: dict[float, float] | None, after: dict[float, float] | None
+) -> dict[float, float] | None:
+    """Cumulative bucket counts of what was observed between two readings (None if
+    nothing was)."""
     if not before or not after:
         return None
-    total = after[float("inf")] - before.get(float("inf"), 0)
-    if total <= 0:
-        return None
-    for bound in sorted(after):
-        if after[bound] - before.get(bound, 0) >= q * total:
-            return bound * 1000
-    return None
+    counts = {bound: count - before.get(bound, 0) for bound, count in after.items()}
+    return counts if counts.get(float("inf"), 0) > 0 else None
 
 
-def _within(
-    before: dict[float, float] | None, after: dict[float, float] | None, limit: float
-) -> float | None:
-    if not before or not after or limit not in after:
+def _quantile_bound(observed: dict[float, float] | None, q: float) -> float | None:
+    """The smallest bucket bound (ms) under which a share `q` of the observations fell."""
+    if observed is None:
         return None
-    total = after[float("inf")] - before.get(float("inf"), 0)
-    if total <= 0:
+    total = observed[float("inf")]
+    return next(bound * 1000 for bound in sorted(observed) if observed[bound] >= q * total)
+
+
+def _within(observed: dict[float, float] | None, limit: float) -> float | None:
+    if observed is None or limit not in observed:
         return None
-    return (after[limit] - before.get(limit, 0)) / total
+    return observed[limit] / observed[float("inf")]
 
 
 # -- the command -------------------------------------------------------------------------
