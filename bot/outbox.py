@@ -278,31 +278,23 @@ def settle(db: Database, claim: Claim, outcome: Outcome, now: datetime, policy: 
 def hurry(db: Database, channel: str, address: str, now: datetime) -> None:
     """Make what waits for a retry to this recipient due now: they just wrote to us, and
     a newer reply (perhaps to CRISIS) must not wait behind an older one's backoff."""
+    to_them = update(Message).where(
+        Message.direction == "out", Message.channel == channel, Message.address == address
+    )
     with db.write() as session:
         session.execute(
-            update(Message)
-            .where(
-                Message.direction == "out",
-                Message.channel == channel,
-                Message.address == address,
-                Message.status == "queued",
-                Message.next_attempt_at > now,
+            to_them.where(Message.status == "queued", Message.next_attempt_at > now).values(
+                next_attempt_at=now
             )
-            .values(next_attempt_at=now)
         )
         # A send that timed out waits, still `sending`, to be looked up and retried; it
         # would hold back everything newer to this person (a CRISIS reply too).
         session.execute(
-            update(Message)
-            .where(
-                Message.direction == "out",
-                Message.channel == channel,
-                Message.address == address,
+            to_them.where(
                 Message.status == "sending",
                 Message.error_code.is_not(None),
                 Message.claimed_until > now,
-            )
-            .values(claimed_until=now)
+            ).values(claimed_until=now)
         )
 
 

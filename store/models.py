@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -323,26 +324,21 @@ class _Writer:
     next_version: Callable[[Any], Any] | None  # the mapper's version_id_generator
 
 
-_WRITERS: dict[type[Base], _Writer] = {}
-
-
+@functools.cache
 def _writer(cls: type[Base]) -> _Writer:
-    writer = _WRITERS.get(cls)
-    if writer is None:
-        mapper = inspect(cls)
-        table = mapper.local_table
-        assert isinstance(table, Table)
-        statement = update(table).where(table.c.id == bindparam("where_id"))
-        version, next_version = None, None
-        if mapper.version_id_col is not None:
-            statement = statement.where(mapper.version_id_col == bindparam("where_version"))
-            version = mapper.get_property_by_column(mapper.version_id_col).key
-            generator = mapper.version_id_generator
-            assert callable(generator)  # False would mean versions the program sets itself
-            next_version = generator
-        columns = {attr.key: attr.columns[0].key for attr in mapper.column_attrs}
-        writer = _WRITERS[cls] = _Writer(statement, columns, version, next_version)
-    return writer
+    mapper = inspect(cls)
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    statement = update(table).where(table.c.id == bindparam("where_id"))
+    version, next_version = None, None
+    if mapper.version_id_col is not None:
+        statement = statement.where(mapper.version_id_col == bindparam("where_version"))
+        version = mapper.get_property_by_column(mapper.version_id_col).key
+        generator = mapper.version_id_generator
+        assert callable(generator)  # False would mean versions the program sets itself
+        next_version = generator
+    columns = {attr.key: attr.columns[0].key for attr in mapper.column_attrs}
+    return _Writer(statement, columns, version, next_version)
 
 
 def write_back(session: Session, obj: Conversation | Participant | PlanVersion) -> bool:
