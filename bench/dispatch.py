@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from bot.assistant import load_service
 from bot.enrolment import get_or_create_team
+from bot.fakes import process_env
 from bot.fakes.twilio import FakeTwilio
 from bot.schedule.local import Quiet, today, zone
 from bot.schedule.plan import Person
@@ -164,21 +165,7 @@ def populate(url: str, count: int) -> None:
 
 
 def _worker_env(url: str, twilio: FakeTwilio) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TWILIO_", "TELEGRAM_", "TOUCHPOINT_"))
-    }
-    env.update(
-        PTB_TIMEDELTA="true",
-        TOUCHPOINT_DATABASE_URL=url,
-        TOUCHPOINT_PUBLIC_URL=PUBLIC_URL,
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_FROM_NUMBER=FROM,
-        TWILIO_API_BASE_URL=twilio.url,
-    )
-    return env
+    return process_env(url, TOUCHPOINT_PUBLIC_URL=PUBLIC_URL, **twilio.client_settings(FROM))
 
 
 def run(

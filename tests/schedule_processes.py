@@ -3,7 +3,6 @@ fake Twilio, for the tests of workers that die, a database that restarts, and sc
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from sqlalchemy import select, update
 from bot.assistant import load_service
 from bot.channels.sms import INBOUND_PATH
 from bot.enrolment import add_participant, get_or_create_team
+from bot.fakes import process_env
 from bot.fakes.twilio import FakeTwilio, sign
 from bot.schedule import adjust
 from bot.settings import PROJECT_ROOT
@@ -87,21 +87,8 @@ class Cluster:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TWILIO_", "TELEGRAM_", "TOUCHPOINT_"))
-        }
-        env.update(
-            PTB_TIMEDELTA="true",
-            TOUCHPOINT_DATABASE_URL=self.db_url,
-            TOUCHPOINT_PUBLIC_URL=PUBLIC_URL,
-            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-            TWILIO_FROM_NUMBER=TWILIO_NUMBER,
-            TWILIO_API_BASE_URL=self.twilio.url,
-        )
-        return env
+        twilio = self.twilio.client_settings(TWILIO_NUMBER)
+        return process_env(self.db_url, TOUCHPOINT_PUBLIC_URL=PUBLIC_URL, **twilio)
 
     def _spawn(self, name: str, *args: str) -> Process:
         log = self.folder / f"{name}.log"

@@ -3,7 +3,6 @@ from a worker that dies between claiming a message and hearing back from the pro
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 from bot import outbox
 from bot.assistant import Assistant
 from bot.delivery import Dispatcher, build_senders
+from bot.fakes import process_env
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.twilio import INVALID_NUMBER, FakeTwilio
 from bot.outbox import Policy, Retry, Sent
@@ -394,17 +394,8 @@ async def test_a_status_callback_first_is_not_undone(world: World) -> None:
 
 
 def _env(db_url: str, twilio: FakeTwilio) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
-    env.update(
-        TOUCHPOINT_DATABASE_URL=db_url,
-        TOUCHPOINT_PUBLIC_URL=PUBLIC_URL,
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_FROM_NUMBER="+447700900001",
-        TWILIO_API_BASE_URL=twilio.url,
-        PTB_TIMEDELTA="true",
-    )
-    return env
+    settings = twilio.client_settings("+447700900001")
+    return process_env(db_url, TOUCHPOINT_PUBLIC_URL=PUBLIC_URL, **settings)
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@ whole conversations over SMS and Telegram, and `touchpoint worker` delivering th
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from bot import outbox
 from bot.channels.sms import INBOUND_PATH
 from bot.engine.spec import Yaml12Loader
+from bot.fakes import process_env
 from bot.fakes.telegram import FakeTelegram, start_update, text_update
 from bot.fakes.twilio import FakeTwilio, sign
 from bot.types import Channel
@@ -53,16 +53,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _base_env(db_url: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TWILIO_", "TELEGRAM_", "TOUCHPOINT_"))
-    }
-    env.update(TOUCHPOINT_DATABASE_URL=db_url, PTB_TIMEDELTA="true")
-    return env
 
 
 @dataclass
@@ -138,12 +128,8 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
     with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeTelegram(BOT_TOKEN) as telegram:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        env = _base_env(db_url) | {
-            "TOUCHPOINT_PUBLIC_URL": url,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_FROM_NUMBER": TWILIO_NUMBER,
-            "TWILIO_API_BASE_URL": twilio.url,
+        env = process_env(db_url, TOUCHPOINT_PUBLIC_URL=url) | {
+            **twilio.client_settings(TWILIO_NUMBER),
             "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TELEGRAM_API_BASE_URL": f"{telegram.url}/bot",
@@ -309,7 +295,7 @@ def _refused(db_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
     return subprocess.run(
         [sys.executable, "-m", "bot", "serve", "--port", str(_free_port())],
         cwd=tmp_path,
-        env=_base_env(db_url) | env,
+        env=process_env(db_url) | env,
         capture_output=True,
         text=True,
         timeout=60,
@@ -338,7 +324,7 @@ def test_a_database_that_is_not_set_up_does_not_start(tmp_path: Path) -> None:
 def test_no_channel_configured_starts_with_two_workers(db_url: str, tmp_path: Path) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    process, output = _start(tmp_path, _base_env(db_url), port, "--workers", "2")
+    process, output = _start(tmp_path, process_env(db_url), port, "--workers", "2")
     try:
         _wait_healthy(url, process, output)
         form = sms_form("hello", "SM" + "1" * 32)

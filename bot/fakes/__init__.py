@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,6 +21,19 @@ from urllib.parse import parse_qsl, urlsplit
 _LOGGER = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def process_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment for a Touchpoint process that a test or a benchmark starts: this
+    process's own, less every TWILIO_, TELEGRAM_ and TOUCHPOINT_ setting of the machine
+    (a real provider's token must never reach a run against the fakes), plus `settings`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TWILIO_", "TELEGRAM_", "TOUCHPOINT_"))
+    }
+    env.update(PTB_TIMEDELTA="true", TOUCHPOINT_DATABASE_URL=database_url, **settings)
+    return env
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,15 @@ class FakeTwilio(FakeServer[SentSms]):
         self._messages: dict[str, dict[str, Any]] = {}
         self._messages_lock = threading.Lock()
 
+    def client_settings(self, from_number: str) -> dict[str, str]:
+        """The TWILIO_ settings that send through this fake, from `from_number`."""
+        return {
+            "TWILIO_ACCOUNT_SID": self.account_sid,
+            "TWILIO_AUTH_TOKEN": self.auth_token,
+            "TWILIO_FROM_NUMBER": from_number,
+            "TWILIO_API_BASE_URL": self.url,
+        }
+
     def opted_out(self, number: str) -> None:
         """Sending to `number` fails as if its owner had texted STOP (21610)."""
         with self._messages_lock:
