@@ -137,6 +137,21 @@ class World:
         assert response.url.path == "/admin/", browser.text
         return browser
 
+    def add_practitioner(
+        self,
+        admin: Browser,
+        *,
+        name: str = "New Person",
+        email: str = "new@example.org",
+        role: str = "practitioner",
+    ) -> None:
+        """Through the administrators' page, as an admin does it (to team A)."""
+        admin.submit(
+            "/practitioners",
+            {"name": name, "email": email, "team": str(self.ids["team_a"]), "role": role},
+            page="/admin/practitioners",
+        )
+
     def say(self, person: str, text: str) -> str:
         """What `person` gets back for `text`, sent through the web channel."""
         self.sent += 1

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from bot import plans
 from bot.assistant import Assistant, load_service
 from bot.enrolment import add_participant, get_or_create_team
 from bot.settings import Settings
@@ -126,6 +127,14 @@ class Stack:
                 participant.consented_at = now
                 participant.onboarded_at = now
             return participant.id
+
+    def submitted_crisis_plan(self, participant_id: int, coping: str, now: datetime) -> int:
+        """A crisis plan version with one coping item, submitted for review: its id."""
+        with self.db.write() as session:
+            draft = plans.draft(session, participant_id, "crisis")
+            plans.set_section(draft, "coping", [plans.item(coping)])
+            plans.submit(session, draft, now)
+            return draft.id
 
     def send(
         self,

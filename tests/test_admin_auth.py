@@ -403,16 +403,7 @@ def test_the_common_password_list_is_shipped_and_large() -> None:
 
 def test_a_temporary_password_must_be_changed_before_anything_else(world: World) -> None:
     admin = world.signed_in("ada")
-    admin.submit(
-        "/practitioners",
-        {
-            "name": "New Person",
-            "email": "new@example.org",
-            "team": str(world.ids["team_a"]),
-            "role": "practitioner",
-        },
-        page="/admin/practitioners",
-    )
+    world.add_practitioner(admin)
     assert admin.page is not None
     temporary = admin.page.find("p", class_="temporary").text()
     newcomer = world.browser()
@@ -560,16 +551,7 @@ def test_no_password_is_hashed_or_checked_inside_a_write_transaction(world: Worl
         assert "Sign-in codes are off" in browser.text
         admin = world.signed_in("ada")
         admin.submit("/reset-password", page=f"/admin/practitioners/{world.ids['pia']}")
-        admin.submit(
-            "/practitioners",
-            {
-                "name": "New Person",
-                "email": "new@example.org",
-                "team": str(world.ids["team_a"]),
-                "role": "practitioner",
-            },
-            page="/admin/practitioners",
-        )
+        world.add_practitioner(admin)
         assert admin.page is not None
         assert admin.page.find("p", class_="temporary") is not None
         assert watch.uses >= 8

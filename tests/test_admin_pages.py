@@ -388,16 +388,7 @@ def test_admins_create_teams_and_manage_practitioners(world: World) -> None:
         pia = session.get(Practitioner, world.ids["pia"])
         assert pia is not None
         assert pia.password_changed_at is None
-    browser.submit(
-        "/practitioners",
-        {
-            "name": "X",
-            "email": "pat@example.org",
-            "team": str(world.ids["team_a"]),
-            "role": "admin",
-        },
-        page="/admin/practitioners",
-    )
+    world.add_practitioner(browser, name="X", email="pat@example.org", role="admin")
     assert "already an account" in browser.text
 
 

@@ -24,11 +24,7 @@ def _change(stack: Stack, version_id: int) -> None:
 
 def test_a_submitted_version_cannot_change(stack: Stack) -> None:
     pid = stack.add_participant()
-    with stack.db.write() as session:
-        draft = plans.draft(session, pid, "crisis")
-        plans.set_section(draft, "coping", [plans.item("Walk")])
-        plans.submit(session, draft, NOW)
-        version_id = draft.id
+    version_id = stack.submitted_crisis_plan(pid, "Walk", NOW)
     with pytest.raises(ImmutableVersionError):
         _change(stack, version_id)
     with stack.db.write() as session:

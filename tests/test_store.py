@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -62,14 +63,14 @@ def test_writers_get_their_turn_in_the_order_they_asked(tmp_path: Path) -> None:
     waiters = []
     try:
         while not order:
-            threading.Event().wait(0.01)
+            time.sleep(0.01)
         for n in range(1, 6):
             asked = threading.Event()
             waiter = threading.Thread(target=later, args=(n, asked))
             waiter.start()
             asked.wait(10)
             # Give the thread time to queue behind the holder before the next one asks.
-            threading.Event().wait(0.05)
+            time.sleep(0.05)
             waiters.append(waiter)
     finally:
         release.set()

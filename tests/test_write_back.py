@@ -121,11 +121,7 @@ def test_only_the_changed_participant_columns(stack: Stack) -> None:
 
 def test_a_submitted_plan_version_still_cannot_change(stack: Stack) -> None:
     pid = stack.add_participant()
-    with stack.db.write() as session:
-        draft = plans.draft(session, pid, "crisis")
-        plans.set_section(draft, "coping", [plans.item("Walk")])
-        plans.submit(session, draft, NOW)
-        version_id = draft.id
+    version_id = stack.submitted_crisis_plan(pid, "Walk", NOW)
     with stack.db.write() as session:
         version = session.get(PlanVersion, version_id)
         assert version is not None
