@@ -104,10 +104,7 @@ class Outreach:
                 plan_check_in(session, person, now, after_run=job.for_date)
             return outcome
         assert isinstance(decided, Go)
-        turn = Turn(session=session, participant=participant, team=participant.team, now=now)
-        _close_unfinished(session, participant.id, CHECK_IN)
-        self.engine.start(turn, CHECK_IN)
-        _deliver(session, participant.id, decided, turn.replies, now)
+        self._start(session, participant, CHECK_IN, decided, now)
         return self._settle(session, job, person, now, jobs.SENT)
 
     def _prep(
@@ -129,10 +126,7 @@ class Outreach:
         if outcome is not None:
             return outcome
         assert isinstance(decided, Go)
-        turn = Turn(session=session, participant=participant, team=participant.team, now=now)
-        _close_unfinished(session, participant.id, APPOINTMENT_PREP_DIALOG)
-        self.engine.start(turn, APPOINTMENT_PREP_DIALOG)
-        _deliver(session, participant.id, decided, turn.replies, now)
+        self._start(session, participant, APPOINTMENT_PREP_DIALOG, decided, now)
         jobs.finish(job, jobs.SENT, now)
         return jobs.SENT
 
@@ -163,6 +157,15 @@ class Outreach:
         _deliver(session, participant.id, decided, [text], now)
         jobs.finish(job, jobs.SENT, now)
         return jobs.SENT
+
+    def _start(
+        self, session: Session, participant: Participant, dialog: str, target: Go, now: datetime
+    ) -> None:
+        """Start `dialog` afresh (an unfinished old run closed) and send its first words."""
+        turn = Turn(session=session, participant=participant, team=participant.team, now=now)
+        _close_unfinished(session, participant.id, dialog)
+        self.engine.start(turn, dialog)
+        _deliver(session, participant.id, target, turn.replies, now)
 
     # -- settling ----------------------------------------------------------------------
 
