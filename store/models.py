@@ -256,6 +256,11 @@ class Alert(Base):
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # risk_language | crisis_requested
     category: Mapped[str | None] = mapped_column(String(40))
+    # high | medium | low, from the safety screen's category (None: not a risk alert).
+    severity: Mapped[str | None] = mapped_column(String(10))
+    rule: Mapped[str | None] = mapped_column(String(80))  # the screen's phrase id
+    # The team whose leads see an alert about a sender with no participant (triage).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
