@@ -161,14 +161,28 @@ class Assistant:
         message_id = int(key[0])
         if participant is None:
             crisis = keyword(text) is Keyword.CRISIS
-            replies = self.router.unknown_sender(risk, crisis)
+            replies = self.router.unknown_sender(
+                risk,
+                crisis,
+                session=session,
+                channel=inbound.channel.value,
+                address=inbound.address,
+                message_id=message_id,
+                now=now,
+            )
             self._record_replies(connection, inbound, None, replies, inline_limit, now)
             return Step(
                 replies=tuple(replies[:inline_limit]), safety_alert=risk is not None, crisis=crisis
             )
         params = {"participant_id": participant.id, "now": now}
         connection.execute(_LAST_INBOUND, params)
-        turn = Turn(session=session, participant=participant, team=participant.team, now=now)
+        turn = Turn(
+            session=session,
+            participant=participant,
+            team=participant.team,
+            now=now,
+            channel=inbound.channel.value,
+        )
         if inbound.edited:
             alerted = self.router.screen_edit(turn, risk, message_id)
         else:

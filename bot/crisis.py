@@ -1,35 +1,134 @@
-"""The CRISIS reply and the safety message: short parts, the most useful steps first."""
+"""The CRISIS reply and the safety message: short parts, the numbers to call first."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import phonenumbers
 from sqlalchemy.orm import Session
 
 from bot import gsm, plans
 from bot.wording import Wording
-from store.models import Participant, Team
+from store.models import Participant, PlanVersion, Team
 
 MAX_SEGMENTS = 3  # about 480 GSM-7 characters: what one message may cost a phone in a crisis
+# Until the team's working hours are known: when somebody will next read messages.
+DEFAULT_SEEN = "the next working day"
 
 
 def crisis_parts(
-    session: Session, wording: Wording, participant: Participant, team: Team
+    session: Session,
+    wording: Wording,
+    participant: Participant,
+    team: Team,
+    *,
+    service: dict[str, Any] | None = None,
+    sms: bool = True,
 ) -> list[str]:
-    """Every part of the crisis reply, in order; the caller sends the first, MORE the rest."""
+    """Every part of the crisis reply, in order; the caller sends the first, MORE the rest.
+
+    The first part always opens with the emergency number and the first line to call;
+    on SMS the reply is spelt in GSM-7 only, so a name like Siân or a curly apostrophe
+    in a contact never halves what a part holds (docs/clinical-safety.md, H14).
+    """
     version, approved = plans.for_crisis(session, participant.id)
     locale = participant.locale
+    lines = national_lines(team, service)
     context: dict[str, Any] = {
         "name": participant.display_name,
         "team": team,
         "approved": approved,
+        "label": _label(version, approved),
         "has_plan": version is not None,
         "sections": plans.Sections(version.sections if version is not None else {}),
+        "lines": lines,
+        "first_line": first_line(team, lines),
+        "contact": lambda item: contact_line(item, team.region),
     }
     body = wording.render("crisis/plan", locale, **context)
     more = wording.render("crisis/more", locale)
     last = wording.render("crisis/emergency", locale, team=team)
+    if sms:
+        body, more, last = gsm.to_gsm7(body), gsm.to_gsm7(more), gsm.to_gsm7(last)
     return paginate(body, more=more, last=last)
+
+
+def national_lines(team: Team | None, service: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The team's national lines; the service's when the team has none (never nothing)."""
+    if team is not None and team.national_lines:
+        return list(team.national_lines)
+    return list((service or {}).get("national_lines", []))
+
+
+def first_line(team: Team | None, lines: list[dict[str, str]]) -> dict[str, str] | None:
+    """The first line to call after the emergency number: the team's crisis line, else
+    the first national line a person can ring."""
+    if team is not None and team.crisis_line_number:
+        line = {"name": team.crisis_line_name or "Crisis line", "number": team.crisis_line_number}
+        if team.crisis_line_hours:
+            line["hours"] = team.crisis_line_hours
+        return line
+    voice = [line for line in lines if not is_text_line(line)]
+    candidates = voice or lines
+    return candidates[0] if candidates else None
+
+
+def is_text_line(line: dict[str, str]) -> bool:
+    """A line one texts rather than rings: "text SHOUT to 85258"."""
+    return str(line.get("number", "")).strip().casefold().startswith("text ")
+
+
+def pick_lines(lines: list[dict[str, str]], count: int) -> list[dict[str, str]]:
+    """At most `count` lines, keeping one a person can text (they are texting now)."""
+    voice = [line for line in lines if not is_text_line(line)]
+    text = [line for line in lines if is_text_line(line)]
+    if not text or count < 2:
+        return (voice or text)[:count]
+    return [*voice[: count - 1], text[0]]
+
+
+def format_phone(number: str | None, region: str) -> str:
+    """A stored number (E.164) as the person's country writes it: "07700 900123"."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    same_country = phonenumbers.region_code_for_number(parsed) == region.upper()
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if same_country
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(parsed, style))
+
+
+def contact_line(item: dict[str, Any], region: str) -> str:
+    """A contact as the person wrote it, with the number from its phone field when the
+    words do not already hold it (a practitioner may have typed it into the Phone box)."""
+    text = str(item.get("text", "")).strip()
+    phone = item.get("phone")
+    if not phone:
+        return text
+    digits = "".join(c for c in text if c.isdigit())
+    national = "".join(c for c in format_phone(phone, region) if c.isdigit())
+    if national and national in digits:
+        return text
+    name = text or str(item.get("name", "")).strip()
+    shown = format_phone(phone, region)
+    return f"{name}: {shown}" if name else shown
+
+
+def _label(version: PlanVersion | None, approved: bool) -> str:
+    if version is None:
+        return "none"
+    if approved:
+        return "approved"
+    return version.status  # draft | submitted | changes_requested
 
 
 def safety_message(
@@ -39,33 +138,53 @@ def safety_message(
     participant: Participant | None,
     team: Team | None,
     service: dict[str, Any],
+    now: datetime | None = None,
+    sms: bool = True,
 ) -> str:
-    """What a risk phrase gets back: numbers first, then the person's own people."""
-    contacts: list[dict[str, Any]] = []
+    """What a risk phrase gets back: the numbers first (the emergency number, the team's
+    crisis line, national lines with one to text), that nobody is reading now and when
+    the team will, then the person's own people."""
+    contacts: list[str] = []
+    region = team.region if team is not None else "GB"
     if session is not None and participant is not None:
         version, _ = plans.for_crisis(session, participant.id)
         if version is not None:
-            contacts = [c for c in version.sections.get("people_help", []) if c.get("phone")]
+            contacts = [
+                contact_line(c, region)
+                for c in version.sections.get("people_help", [])
+                if c.get("phone")
+            ]
     locale = participant.locale if participant is not None else "en"
     name = participant.display_name if participant is not None else None
+    lines = national_lines(team, service)
+    crisis_line = first_line(team, []) if team is not None else None
     # Shorter and shorter until it fits three segments: the person's own contacts go
-    # first, then their name (a name outside GSM-7 makes every character cost double),
-    # then national lines beyond the first. The emergency number always stays.
-    variants = [(2, name, 2), (1, name, 2), (0, name, 2), (0, None, 2), (0, None, 1)]
+    # first, then their name, then national lines beyond one to ring and one to text.
+    # The emergency number, the crisis line and "nobody is reading now" always stay.
+    variants = [(2, name, 3), (1, name, 3), (0, name, 3), (0, None, 3), (0, None, 2)]
     text = ""
-    for keep, called, lines in variants:
+    for keep, called, count in variants:
         text = wording.render(
             "safety/message",
             locale,
             name=called,
             team=team,
-            service=service,
+            emergency=team.emergency_number if team is not None else service["emergency_number"],
+            crisis_line=crisis_line,
+            lines=pick_lines(lines, count),
             contacts=contacts[:keep],
-            lines=lines,
+            seen=when_seen(team, now),
         )
+        if sms:
+            text = gsm.to_gsm7(text)
         if gsm.segments(text) <= MAX_SEGMENTS:
             break
     return text
+
+
+def when_seen(team: Team | None, now: datetime | None) -> str:
+    """When somebody at the team will next read messages, in a few plain words."""
+    return DEFAULT_SEEN
 
 
 def paginate(body: str, *, more: str, last: str) -> list[str]:
@@ -85,6 +204,8 @@ def paginate(body: str, *, more: str, last: str) -> list[str]:
             current.append(piece)
     if current or not parts:
         parts.append("\n\n".join(current))
+    # Every part ends with the emergency number too (the first also opens with it),
+    # in case a later part is the only one read.
     finished = [f"{p}\n\n{more}\n{last}" for p in parts[:-1]]
     finished.append(f"{parts[-1]}\n\n{last}" if parts[-1] else last)
     return finished

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
+
+from anyascii import anyascii
 
 # The basic character set, in code order 0x00-0x7F. 0x1B is the escape to the
 # extension table, not a character of its own, so it is left out below.
@@ -125,3 +128,32 @@ def needless_ucs2(text: str) -> list[str]:
 def _is_emoji(char: str) -> bool:
     code = ord(char)
     return any(low <= code <= high for low, high in _EMOJI_RANGES)
+
+
+def to_gsm7(text: str) -> str:
+    """text in GSM-7 only: typography substituted, letters outside the alphabet
+    spelt without their accents ("Ł" as "L", "â" as "a"; "é", "ñ", "ü" are GSM-7 and
+    stay), other scripts and emoji transliterated ("❤" as ":heart:").
+
+    For the CRISIS reply only, where a name like Siân must never turn the message
+    into UCS-2 and push the numbers to call into a later part.
+    """
+    if is_gsm7(text):
+        return text
+    out: list[str] = []
+    for char in text:
+        if char in _GSM7:
+            out.append(char)
+        elif char in SUBSTITUTES:
+            out.append(SUBSTITUTES[char])
+        else:
+            out.append(_spelt_in_gsm7(char))
+    return "".join(out)
+
+
+def _spelt_in_gsm7(char: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if bare and _GSM7.issuperset(bare):
+        return bare
+    spelt = anyascii(char)
+    return spelt if _GSM7.issuperset(spelt) else ""

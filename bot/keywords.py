@@ -7,6 +7,8 @@ import unicodedata
 from enum import StrEnum, auto
 from typing import Final
 
+from bot.help_seeking import is_help_seeking
+
 
 class Keyword(StrEnum):
     CRISIS = auto()
@@ -131,7 +133,18 @@ _SOS_EMOJI: Final = "🆘"
 
 
 def keyword(text: str) -> Keyword | None:
-    """The keyword the whole message is, or None when it is anything else."""
+    """The keyword the whole message is, or None when it is anything else.
+
+    Help-seeking phrasings ("I need help", "crisis plan please", "can someone call
+    me") are CRISIS too: see bot/help_seeking.py.
+    """
+    found = _whole_keyword(text)
+    if found is None and is_help_seeking(text):
+        return Keyword.CRISIS
+    return found
+
+
+def _whole_keyword(text: str) -> Keyword | None:
     if len(text) > _MAX_WORD_CHARS and len(_NON_WORD.sub("", text)) > _MAX_WORD_CHARS:
         return None
     folded = _fold(text)

@@ -1,17 +1,22 @@
 """Routing one message: an ordered list of cheap checks, the first that matches answers.
 
 1. the safety screen, on every text (it replies and raises an alert; routing goes on)
-2. global keywords (CRISIS before anything else)
-3. opted-out people hear nothing more, except CRISIS and START
-4. a paused person is welcomed back to where they were
-5. the active conversation takes the text
-6. otherwise onboarding, or the menu
+2. global keywords (CRISIS and help-seeking phrasings before anything else)
+3. opted-out people: CRISIS, HELP and the safety message as ever; START opts back in;
+   anything else one short line a day saying how to start again
+4. risk language is never an answer: the safety message stands alone, and a question
+   in progress asks how to go on (the words are kept only if the person says so)
+5. a paused person is welcomed back to where they were
+6. the active conversation takes the text
+7. otherwise onboarding, or the menu
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot import crisis
@@ -20,9 +25,32 @@ from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.safety import RiskMatch, RiskScreen
 from bot.wording import Wording
-from store.models import Alert, Participant, Team
+from store.models import Alert, ChannelIdentity, Message, Participant, Team
 
 OPTED_OUT = "opted_out"
+# After STOP, a message that is not CRISIS, HELP, START or risk gets one short line
+# saying how to start again, at most this often; otherwise a deliberate silence.
+OPTED_OUT_NOTICE_EVERY = timedelta(days=1)
+
+_REPLIED_SINCE = (
+    select(func.count())
+    .select_from(Message)
+    .where(
+        Message.participant_id == bindparam("participant_id"),
+        Message.direction == "out",
+        Message.created_at >= bindparam("since"),
+    )
+)
+# Whose number this is, even before it is verified: that team's leads see the alert.
+_TEAM_OF_ADDRESS = (
+    select(Participant.team_id)
+    .join(ChannelIdentity, ChannelIdentity.participant_id == Participant.id)
+    .where(
+        ChannelIdentity.channel == bindparam("channel"),
+        ChannelIdentity.address == bindparam("address"),
+    )
+    .limit(1)
+)
 
 
 class Router:
@@ -34,18 +62,61 @@ class Router:
         self.screen = screen
         self.service = service
 
-    def unknown_sender(self, risk: RiskMatch | None, crisis: bool) -> list[str]:
+    def unknown_sender(
+        self,
+        risk: RiskMatch | None,
+        crisis: bool,
+        *,
+        session: Session | None = None,
+        channel: str = "",
+        address: str = "",
+        message_id: int | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
         """A sender we have not verified: nothing personal, ever; the national numbers
-        to anyone at risk or asking for a crisis plan (`crisis`)."""
+        to anyone at risk or asking for a crisis plan (`crisis`). Risk raises an alert
+        in the triage list of the team the number was given to (if any; else the
+        service's admins see it)."""
         if risk is not None:
-            return [self.safety(None, None, None)]
-        return [self.wording.render("system/unknown_sender", service=self.service, crisis=crisis)]
+            if session is not None:
+                team_id = session.scalar(_TEAM_OF_ADDRESS, {"channel": channel, "address": address})
+                session.add(
+                    Alert(
+                        participant_id=None,
+                        team_id=team_id,
+                        kind="risk_language",
+                        category=risk.category,
+                        severity=_severity(risk),
+                        rule=risk.phrase_id,
+                        message_id=message_id,
+                        created_at=now,
+                    )
+                )
+            return [self.safety(None, None, None, sms=channel != "telegram")]
+        lines = crisis_lines(self.service)
+        return [
+            self.wording.render(
+                "system/unknown_sender", service=self.service, crisis=crisis, lines=lines
+            )
+        ]
 
     def safety(
-        self, session: Session | None, participant: Participant | None, team: Team | None
+        self,
+        session: Session | None,
+        participant: Participant | None,
+        team: Team | None,
+        *,
+        now: datetime | None = None,
+        sms: bool = True,
     ) -> str:
         return crisis.safety_message(
-            session, self.wording, participant=participant, team=team, service=self.service
+            session,
+            self.wording,
+            participant=participant,
+            team=team,
+            service=self.service,
+            now=now,
+            sms=sms,
         )
 
     def screen_edit(self, turn: Turn, risk: RiskMatch | None, message_id: int) -> bool:
@@ -60,13 +131,16 @@ class Router:
         turn.session.add(
             Alert(
                 participant_id=turn.participant.id,
+                team_id=turn.team.id,
                 kind="risk_language",
                 category=risk.category,
+                severity=_severity(risk),
+                rule=risk.phrase_id,
                 message_id=message_id,
                 created_at=turn.now,
             )
         )
-        turn.say(self.safety(turn.session, turn.participant, turn.team))
+        turn.say(self.safety(turn.session, turn.participant, turn.team, now=turn.now, sms=turn.sms))
 
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
@@ -78,14 +152,19 @@ class Router:
             self._crisis(turn, message_id)
             return risk is not None
         if participant.status == OPTED_OUT:
-            if word is Keyword.START:
-                self._start(turn)
-            elif word is Keyword.MORE and participant.more:
-                self._keyword(turn, word)  # the rest of the crisis plan they asked for
-            return risk is not None  # otherwise a deliberate silence: they asked us to stop
+            self._opted_out(turn, word, risk)
+            return risk is not None
         if word is not None:
             self._keyword(turn, word)
             return risk is not None
+        if risk is not None:
+            # The safety message stands alone: no menu, no "Got it". A question in
+            # progress waits, and asks how to go on; the words become an answer only
+            # if the person says so (docs/clinical-safety.md, H1b).
+            conv = self.engine.active(turn)
+            if conv is not None and participant.paused_at is None:
+                self.engine.hold(turn, conv, text)
+            return True
         if participant.paused_at is not None:
             participant.paused_at = None
             turn.say(
@@ -104,9 +183,51 @@ class Router:
             self.engine.start(turn, "menu")
         return risk is not None
 
+    def _opted_out(self, turn: Turn, word: Keyword | None, risk: RiskMatch | None) -> None:
+        """They asked us to stop: no dialog, no prompt. START opts back in; HELP and
+        MORE (the rest of a crisis reply) answer; risk had its safety message; anything
+        else gets one short line a day, so nobody meets silence."""
+        participant = turn.participant
+        if word is Keyword.START:
+            self._start(turn)
+        elif word is Keyword.MORE and participant.more:
+            self._keyword(turn, word)
+        elif word is Keyword.HELP:
+            self._help(turn)
+        elif risk is None and self._notice_due(turn):
+            turn.say(self.wording.render("system/opted_out", participant.locale, team=turn.team))
+
+    def _notice_due(self, turn: Turn) -> bool:
+        """No reply in the last day, not counting the STOP confirmation itself (sent at
+        the moment they opted out)."""
+        opted_out_at = turn.participant.opted_out_at or turn.now
+        day_ago = turn.now - OPTED_OUT_NOTICE_EVERY
+        since, confirmation = (opted_out_at, 1) if opted_out_at >= day_ago else (day_ago, 0)
+        params = {"participant_id": turn.participant.id, "since": since}
+        return int(turn.session.scalar(_REPLIED_SINCE, params) or 0) <= confirmation
+
+    def _help(self, turn: Turn) -> None:
+        lines = crisis.national_lines(turn.team, self.service)
+        turn.say(
+            self.wording.render(
+                "system/help",
+                turn.participant.locale,
+                team=turn.team,
+                first_line=crisis.first_line(turn.team, lines),
+                opted_out=turn.participant.status == OPTED_OUT,
+            )
+        )
+
     def _crisis(self, turn: Turn, message_id: int) -> None:
         turn.crisis = True
-        parts = crisis.crisis_parts(turn.session, self.wording, turn.participant, turn.team)
+        parts = crisis.crisis_parts(
+            turn.session,
+            self.wording,
+            turn.participant,
+            turn.team,
+            service=self.service,
+            sms=turn.sms,
+        )
         turn.say(parts[0])
         turn.participant.more = parts[1:]
         turn.session.add(
@@ -128,7 +249,7 @@ class Router:
         elif word is Keyword.START:
             self._start(turn)
         elif word is Keyword.HELP:
-            turn.say(self.wording.render("system/help", loc, team=turn.team))
+            self._help(turn)
         elif word is Keyword.PAUSE:
             participant.paused_at = turn.now
             turn.say(self.wording.render("system/paused", loc))
@@ -174,6 +295,15 @@ class Router:
             self.engine.reprompt(turn, conv)
         elif turn.participant.onboarded_at is None:
             self.engine.start(turn, "onboarding")
+
+
+def crisis_lines(service: dict[str, Any]) -> list[dict[str, str]]:
+    """The service's lines for a sender we do not know: one to ring, one to text."""
+    return crisis.pick_lines(list(service.get("national_lines", [])), 3)
+
+
+def _severity(risk: RiskMatch) -> str:
+    return str(getattr(risk, "severity", None) or "high")
 
 
 def _unpause(participant: Participant) -> None:

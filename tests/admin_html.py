@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 VOID = {
     "area",
@@ -111,9 +112,11 @@ def form(doc: Node, action: str) -> Node:
     raise AssertionError(f"no form posting to {action}")
 
 
-def fields(form_node: Node) -> dict[str, str]:
-    """What the browser would send without anyone typing: hidden inputs, values, selections."""
-    out: dict[str, str] = {}
+def fields(form_node: Node) -> dict[str, Any]:
+    """What the browser would send without anyone typing: hidden inputs, values, selections.
+    A name used by several fields (the team page's rows of lines) sends all their values."""
+    out: dict[str, Any] = {}
+    seen: dict[str, list[str]] = {}
     for node in form_node.iter():
         name = node.get("name")
         if not name:
@@ -131,6 +134,12 @@ def fields(form_node: Node) -> dict[str, str]:
             options = node.find_all("option")
             chosen = [o for o in options if "selected" in o.attrs] or options[:1]
             out[name] = chosen[0].get("value") if chosen else ""
+        else:
+            continue
+        seen.setdefault(name, []).append(out[name])
+    for name, values in seen.items():
+        if len(values) > 1:
+            out[name] = values
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import time
 import unicodedata
@@ -161,7 +162,7 @@ def test_one_typo_is_tolerated_in_long_keywords(typo: str, expected: Keyword) ->
         "my plane",
         # Two edits is not a typo.
         "crsiis s",
-        "cisis plan x",
+        "cisis plan xyz",
         # YES is an ordinary answer here, though Twilio also treats it as opt-in.
         "yes",
         "y",
@@ -218,7 +219,9 @@ def test_tolerant_phrases_of_five_letters_take_every_typo(phrase: str, key: Keyw
     for edit in one_edits(phrase):
         found = keyword(edit)
         if letters < 5:
-            assert found is not key or edit.strip() == phrase, edit
+            # A doubled letter is the same word to the screen's normalisation ("soos").
+            same = re.sub(r"(.)\1+", r"\1", edit.strip().casefold()) == phrase
+            assert found is not key or edit.strip() == phrase or same, edit
         elif edit.strip() not in _NOT_TYPOS and edit.strip():
             assert found is not None, edit
 

@@ -288,7 +288,11 @@ async def test_a_picture_from_someone_who_opted_out_gets_no_answer(env: Env) -> 
 async def test_stop_and_start_over_sms(env: Env) -> None:
     pid = enrol(env.db, phone=PHONE)
     await text(env, "STOP", "SM" + "2" * 30 + "aa")
-    assert await text(env, "hello", "SM" + "3" * 30 + "aa") == []
+    # After STOP, one short line a day says how to start again; then a deliberate silence.
+    notice = "\n".join(await text(env, "hello", "SM" + "3" * 30 + "aa"))
+    assert "START" in notice
+    assert "call 999" in notice
+    assert await text(env, "hello again", "SM" + "3" * 30 + "ab") == []
     assert "call 999" in "\n".join(await text(env, "CRISIS", "SM" + "4" * 30 + "aa"))
     await text(env, "START", "SM" + "5" * 30 + "aa")
     with env.db.read() as session:

@@ -12,7 +12,7 @@ from store.models import Team
 
 WORDING = Wording(PROJECT_ROOT / "templates")
 PROMPT_LIMIT = 320  # two SMS segments
-LONG_ONES = ("crisis/plan",)  # paginated into parts of at most three segments
+LONG_ONES = ("crisis/plan", "safety/message")  # fitted to at most three segments by bot/crisis.py
 
 
 def _team() -> Team:
@@ -52,8 +52,19 @@ def _sample() -> dict[str, object]:
         "optional": True,
         "dialog": "crisis_plan",
         "was_out": True,
-        "contacts": [],
-        "lines": 2,
+        "contacts": ["Sam 07400 123456"],
+        "lines": [
+            {"name": "Samaritans", "number": "116 123", "hours": "any time"},
+            {"name": "Shout", "number": "text SHOUT to 85258", "hours": "any time"},
+        ],
+        "first_line": {"name": "Riverside crisis line", "number": "0800 123 4567"},
+        "crisis_line": {"name": "Riverside crisis line", "number": "0800 123 4567"},
+        "emergency": "999",
+        "seen": "the next working day",
+        "label": "changes_requested",
+        "keepable": True,
+        "opted_out": False,
+        "contact": lambda c: c["text"],
         "crisis": True,
         "approved": False,
         "has_plan": True,

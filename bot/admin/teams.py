@@ -16,6 +16,8 @@ from bot.enrolment import get_or_create_team
 from store.models import Team
 
 NUMBER = re.compile(r"\+?[0-9][0-9 ()-]{1,30}")
+# A line people text rather than ring: "text SHOUT to 85258".
+TEXT_LINE = re.compile(r"text [A-Za-z0-9]{1,20} to \+?[0-9][0-9 ]{2,20}", re.IGNORECASE)
 MAX_LINES = 8
 MAX_FIELD = 120
 
@@ -90,8 +92,11 @@ def _number(label: str, value: str, errors: list[str], *, required: bool = False
         if required:
             errors.append(f"{label}: give a number.")
         return None
-    if not NUMBER.fullmatch(value):
-        errors.append(f"{label}: use digits, spaces and + ( ) - only, as a phone would dial it.")
+    if not NUMBER.fullmatch(value) and not TEXT_LINE.fullmatch(value):
+        errors.append(
+            f"{label}: use digits, spaces and + ( ) - only, as a phone would dial it "
+            "(or, for a line people text, 'text WORD to NUMBER')."
+        )
     return value
 
 
@@ -120,6 +125,12 @@ def save(ctx: Ctx) -> Response:
         "require_totp": ctx.field("require_totp") == "yes",
         "lines": lines,
     }
+    if not lines:
+        errors.append(
+            "Keep at least one national line (for example Samaritans, 116 123): every "
+            "safety message and crisis reply gives them, and a team with none would "
+            "leave a person with the emergency number alone."
+        )
     crisis_number = _number("Crisis line", values["crisis_line_number"], errors)
     emergency = _number("Emergency number", values["emergency_number"], errors, required=True)
     if errors:

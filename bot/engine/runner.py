@@ -11,11 +11,15 @@ from bot import plans
 from bot.engine import answers
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import CompiledDialog, DialogSet
+from bot.engine.hold import MAX_HELD_CHARS, HoldChoice, parse_hold
+from bot.engine.names import parse_name
 from bot.engine.spec import AnswerKind, ItemKind, StateSpec
 from bot.engine.turn import Turn
 from bot.wording import Wording
 from store.models import Conversation
 
+# Answers that may keep words the safety screen stopped, if the person says so.
+_KEEPABLE = frozenset({AnswerKind.TEXT, AnswerKind.LIST, AnswerKind.CONTACT})
 STUCK_AFTER = 3  # bad answers in a row before we offer a way out instead of asking again
 MAX_ITEMS = 30
 MAX_HISTORY = 50
@@ -84,6 +88,7 @@ class Engine:
 
     def reprompt(self, turn: Turn, conv: Conversation) -> None:
         """Say the current question again (after a pause, a resume, or a restart)."""
+        self._drop_hold(conv)
         state = self._state(conv)
         turn.say(self._prompt(turn, conv, state))
         phase = conv.data.get("phase")
@@ -92,7 +97,43 @@ class Engine:
 
     # -- the step --------------------------------------------------------------------
 
+    def hold(self, turn: Turn, conv: Conversation, text: str) -> None:
+        """Risk language arrived while a question was open (the safety message has been
+        said): the words wait, and the person is asked, calmly, how to go on."""
+        state = self._state(conv)
+        data = self._data(conv)
+        data["held"] = text[:MAX_HELD_CHARS]
+        conv.data = data
+        turn.say(
+            self.wording.render(
+                "answers/held", turn.participant.locale, keepable=state.answer in _KEEPABLE
+            )
+        )
+
+    def _resolve_hold(self, turn: Turn, conv: Conversation, text: str) -> bool:
+        """The message after a hold: KEEP, carry on, or (False) an answer as ever."""
+        data = self._data(conv)
+        held = str(data.pop("held", ""))
+        conv.data = data
+        choice = parse_hold(text)
+        if choice is HoldChoice.KEEP and self._state(conv).answer in _KEEPABLE:
+            self.answer(turn, conv, held)
+            return True
+        if choice is not None:  # carry on (or KEEP where words cannot be kept)
+            turn.say(self.wording.render("answers/carry_on", turn.participant.locale))
+            self.reprompt(turn, conv)
+            return True
+        return False
+
+    def _drop_hold(self, conv: Conversation) -> None:
+        if conv.data and "held" in conv.data:
+            data = self._data(conv)
+            data.pop("held", None)
+            conv.data = data
+
     def answer(self, turn: Turn, conv: Conversation, text: str) -> None:
+        if conv.data and "held" in conv.data and self._resolve_hold(turn, conv, text):
+            return
         state = self._state(conv)
         kind = state.answer
         if kind is AnswerKind.LIST:
@@ -127,6 +168,7 @@ class Engine:
             self._move(turn, conv, "next")
 
     def back(self, turn: Turn, conv: Conversation) -> None:
+        self._drop_hold(conv)
         data = self._data(conv)
         history: list[str] = data.get("history", [])
         if conv.data.get("phase") in ("confirming", "contact_confirm"):
@@ -145,6 +187,7 @@ class Engine:
         self._enter(turn, conv, previous, remember=False)
 
     def skip(self, turn: Turn, conv: Conversation) -> None:
+        self._drop_hold(conv)
         state = self._state(conv)
         dialog = self._dialog(conv)
         if not state.optional or not dialog.can(conv.state, "skip"):
@@ -153,7 +196,14 @@ class Engine:
         self._move(turn, conv, "skip")
 
     def done(self, turn: Turn, conv: Conversation) -> None:
+        self._drop_hold(conv)
         state = self._state(conv)
+        if conv.data.get("phase") == "contact_confirm":
+            # "Keep it without a number?" answered with DONE: the contact is kept, never
+            # dropped (docs/clinical-safety.md, H16).
+            self._keep_pending_contact(turn, conv, state, in_list=state.answer is AnswerKind.LIST)
+            if state.answer is not AnswerKind.LIST:
+                return
         if state.answer is not AnswerKind.LIST:
             self.reprompt(turn, conv)
             return
@@ -252,16 +302,7 @@ class Engine:
             if not yes_no.value:
                 turn.say(self.wording.render("answers/contact_again", turn.participant.locale))
                 return
-            entry = plans.item(pending, name=pending, phone=None)
-            if in_list:
-                self._add_item(conv, entry)
-                count = len(self._items(conv))
-                turn.say(
-                    self.wording.render("answers/list_added", turn.participant.locale, count=count)
-                )
-            else:
-                self._save(turn, conv, state, entry)
-                self._move(turn, conv, "next")
+            self._keep_contact(turn, conv, state, pending, in_list=in_list, quiet=False)
             return
         # Anything else is taken as a new try at the contact.
         data.pop("phase", None)
@@ -271,6 +312,38 @@ class Engine:
             self._list_answer(turn, conv, state, text)
         else:
             self.answer(turn, conv, text)
+
+    def _keep_pending_contact(
+        self, turn: Turn, conv: Conversation, state: StateSpec, *, in_list: bool
+    ) -> None:
+        data = self._data(conv)
+        pending = str(data.pop("pending", ""))
+        data.pop("phase", None)
+        conv.data = data
+        if pending.strip():
+            self._keep_contact(turn, conv, state, pending, in_list=in_list, quiet=in_list)
+
+    def _keep_contact(
+        self,
+        turn: Turn,
+        conv: Conversation,
+        state: StateSpec,
+        pending: str,
+        *,
+        in_list: bool,
+        quiet: bool,
+    ) -> None:
+        entry = plans.item(pending, name=pending, phone=None)
+        if in_list:
+            self._add_item(conv, entry)
+            if not quiet:
+                count = len(self._items(conv))
+                turn.say(
+                    self.wording.render("answers/list_added", turn.participant.locale, count=count)
+                )
+        else:
+            self._save(turn, conv, state, entry)
+            self._move(turn, conv, "next")
 
     @staticmethod
     def _contact_item(contact: answers.Contact) -> dict[str, Any]:
@@ -293,7 +366,7 @@ class Engine:
         data = self._data(conv)
         if remember and conv.state != name:
             data["history"] = [*data.get("history", []), conv.state][-MAX_HISTORY:]
-        for scratch in ("phase", "pending", "items", "bad"):
+        for scratch in ("phase", "pending", "items", "bad", "held"):
             data.pop(scratch, None)
         state = dialog.state(name)
         conv.state = name
@@ -409,6 +482,8 @@ class Engine:
             return answers.parse_contact(text, turn.team.region)
         if kind is AnswerKind.CHOICE:
             return answers.parse_choice(text, [o.key.replace("_", " ") for o in state.options])
+        if kind is AnswerKind.NAME:
+            return parse_name(text)
         return answers.parse_text(text)
 
     # -- small things ----------------------------------------------------------------

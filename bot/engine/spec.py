@@ -21,6 +21,7 @@ class AnswerKind(StrEnum):
     CONTACT = "contact"
     TIME = "time"
     CHOICE = "choice"
+    NAME = "name"  # the name a person wants to be called (bot/engine/names.py)
     NONE = "none"  # an end state: says its message and finishes the dialog
 
 

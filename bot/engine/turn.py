@@ -18,12 +18,19 @@ class Turn:
     team: Team
     now: datetime
     replies: list[str] = field(default_factory=list)
+    # The channel the message came on: SMS (and WhatsApp) replies are kept to GSM-7
+    # where the numbers to call depend on it.
+    channel: str = "sms"
     crisis: bool = False  # the message was a request for the crisis plan
     # The newest version of each of the person's plans, once looked up: one step asks
     # for it several times (the list question's items, the prompt, the next prompt).
     # Within a turn only `draft_plan` below makes a newer version, and it keeps this up
     # to date; the version is the session's one object, so changes to it show.
     _newest_plans: dict[str, PlanVersion | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def sms(self) -> bool:
+        return self.channel not in ("telegram", "web", "console")
 
     def say(self, text: str) -> None:
         if text:
