@@ -40,6 +40,7 @@ def crisis_parts(
         "team": team,
         "approved": approved,
         "label": _label(version, approved),
+        "reviewed_on": _day(version.reviewed_at) if version is not None else "",
         "has_plan": version is not None,
         "sections": plans.Sections(version.sections if version is not None else {}),
         "lines": lines,
@@ -121,6 +122,10 @@ def contact_line(item: dict[str, Any], region: str) -> str:
     name = text or str(item.get("name", "")).strip()
     shown = format_phone(phone, region)
     return f"{name}: {shown}" if name else shown
+
+
+def _day(when: datetime | None) -> str:
+    return f"{when.day} {when:%B}" if when is not None else ""
 
 
 def _label(version: PlanVersion | None, approved: bool) -> str:

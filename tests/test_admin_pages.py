@@ -471,3 +471,33 @@ def test_the_simulator_never_types_into_a_real_persons_record(world: World) -> N
             ).all()
             == []
         )
+
+
+def test_team_settings_refuse_no_national_line_and_take_a_text_line(world: World) -> None:
+    browser = world.signed_in("ada")
+    browser.get(f"/admin/teams/{world.ids['team_b']}")
+    assert browser.page is not None
+    from tests.admin_html import fields, form
+
+    body = fields(form(browser.page, f"/teams/{world.ids['team_b']}"))
+    empty = {"line_name": ["", ""], "line_number": ["", ""], "line_hours": ["", ""]}
+    response = browser.client.post(
+        f"/admin/teams/{world.ids['team_b']}", data={**body, **empty}, follow_redirects=True
+    )
+    assert response.status_code == 400
+    assert "Keep at least one national line" in response.text
+    text_line = {
+        "line_name": ["Shout", ""],
+        "line_number": ["text SHOUT to 85258", ""],
+        "line_hours": ["any time", ""],
+    }
+    response = browser.client.post(
+        f"/admin/teams/{world.ids['team_b']}", data={**body, **text_line}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    with world.db.read() as session:
+        team = session.get(Team, world.ids["team_b"])
+        assert team is not None
+        assert team.national_lines == [
+            {"name": "Shout", "number": "text SHOUT to 85258", "hours": "any time"}
+        ]

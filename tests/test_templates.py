@@ -62,6 +62,7 @@ def _sample() -> dict[str, object]:
         "emergency": "999",
         "seen": "the next working day",
         "label": "changes_requested",
+        "reviewed_on": "3 December",
         "keepable": True,
         "opted_out": False,
         "contact": lambda c: c["text"],
