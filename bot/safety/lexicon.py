@@ -1,0 +1,172 @@
+"""Which words a message holds: text-speak expanded, misspellings corrected only
+towards the screen's own vocabulary, run-together words split, and each word's lemma.
+
+A word that is already an ordinary word of the language is never "corrected": only
+words the dictionary does not know are moved, and only onto a word some rule uses,
+so "pull" never becomes "pill" and "dye" stays "dye" unless the phrase file says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import simplemma
+from symspellpy import SymSpell, Verbosity
+
+Word = tuple[str, str]  # (the word as written, after correction; its lemma)
+
+SEGMENT_MAX = 30  # longer runs of letters are not split (nobody writes them; it costs)
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DOUBLE = re.compile(r"([^\W\d_])\1")
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """The ordinary words of a language with how common each is (higher, commoner)."""
+
+    counts: Mapping[str, float]
+
+    @classmethod
+    def read(cls, path: Path, most: int) -> Dictionary:
+        counts: dict[str, float] = {}
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                word, _, count = line.strip().partition(" ")
+                if word:
+                    counts[word] = float(count or 1)
+                    if len(counts) >= most:
+                        break
+        return cls(counts)
+
+
+class Lexicon:
+    def __init__(
+        self,
+        language: str,
+        dictionary: Dictionary,
+        *,
+        textspeak: Mapping[str, str],
+        spellings: Mapping[str, str],
+        short_words: Iterable[str],
+    ) -> None:
+        self._language = language
+        self._known = dictionary.counts
+        self._textspeak = {k: tuple(v.split()) for k, v in textspeak.items()}
+        self._spellings = dict(spellings)
+        self._short = frozenset(short_words)
+        self._vocabulary: set[str] = set()
+        self._inflections: dict[str, str] = {}
+        self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        self.words = functools.lru_cache(maxsize=50_000)(self._words)
+
+    # Building: the rules' words become the vocabulary corrections may reach.
+
+    def lemma_of(self, word: str) -> str:
+        if found := self._inflections.get(word):
+            return found
+        return _lemma(word, self._language)
+
+    def pattern_words(self, text: str) -> tuple[str, ...]:
+        """The lemmas of a rule's words (text-speak expanded, as in messages)."""
+        out: list[str] = []
+        for raw in text.split():
+            for word in self._textspeak.get(raw, (self._spellings.get(raw, raw),)):
+                out.append(self.lemma_of(word))
+        return tuple(out)
+
+    def learn(self, lemmas: Iterable[str], surfaces: Iterable[str] = ()) -> None:
+        """Add a rule's words (and their everyday inflections) to the vocabulary."""
+        for lemma in lemmas:
+            forms = {lemma, *(f for f in _inflect(lemma) if f in self._known)}
+            for form in forms:
+                if form != lemma and _lemma(form, self._language) in (form, lemma):
+                    self._inflections.setdefault(form, lemma)
+                self._add(form)
+        for surface in surfaces:
+            self._add(surface)
+        self.words.cache_clear()
+
+    def _add(self, word: str) -> None:
+        if word in self._vocabulary or not _LETTERS.fullmatch(word):
+            return
+        self._vocabulary.add(word)
+        if len(word) >= 4:
+            self._speller.create_dictionary_entry(word, max(1, int(self._known.get(word, 1))))
+
+    # Reading a message.
+
+    def _words(self, raw: str) -> tuple[Word, ...]:
+        return tuple((w, self.lemma_of(w)) for w in self._spelled(raw))
+
+    def _spelled(self, raw: str) -> tuple[str, ...]:
+        if expanded := self._textspeak.get(raw):
+            return expanded
+        raw = self._spellings.get(raw, raw)
+        if self._is_word(raw) or not raw.isalpha():
+            return (raw,)
+        single = _DOUBLE.sub(r"\1", raw)
+        if single != raw and self._is_word(single):
+            return (single,)
+        if pieces := self._segment(raw):
+            return tuple(w for piece in pieces for w in self._textspeak.get(piece, (piece,)))
+        return (self._corrected(raw) or self._corrected(single) or raw,)
+
+    def _is_word(self, word: str) -> bool:
+        return word in self._known or word in self._vocabulary or word in self._textspeak
+
+    def _corrected(self, word: str) -> str | None:
+        if len(word) < 4:
+            return None
+        distance = 1 if len(word) < 6 else 2
+        found = self._speller.lookup(word, Verbosity.TOP, max_edit_distance=distance)
+        return found[0].term if found else None
+
+    def _segment(self, word: str) -> tuple[str, ...] | None:
+        """Split letters written without spaces into known words ("iwanttodie"): the
+        fewest pieces, then the commonest; None when no split is all words."""
+        if len(word) < 5 or len(word) > SEGMENT_MAX:
+            return None
+        # best[i]: (pieces, -sum of log counts, split) for word[:i]
+        best: list[tuple[int, float, tuple[str, ...]] | None] = [None] * (len(word) + 1)
+        best[0] = (0, 0.0, ())
+        for end in range(1, len(word) + 1):
+            for start in range(max(0, end - 20), end):
+                before = best[start]
+                piece = word[start:end]
+                if before is None or not self._piece(piece):
+                    continue
+                rarity = -math.log(self._known.get(piece, 1e5))
+                option = (before[0] + 1, before[1] + rarity, (*before[2], piece))
+                current = best[end]
+                if current is None or option[:2] < current[:2]:
+                    best[end] = option
+        done = best[len(word)]
+        return done[2] if done is not None and done[0] > 1 else None
+
+    def _piece(self, piece: str) -> bool:
+        if len(piece) < 3:
+            return piece in self._short
+        return piece in self._known or piece in self._vocabulary or piece in self._textspeak
+
+
+def _lemma(word: str, language: str) -> str:
+    return simplemma.lemmatize(word, lang=language).lower()
+
+
+def _inflect(lemma: str) -> set[str]:
+    """Regular English-like inflections; only those the dictionary knows are kept."""
+    forms = {lemma + "s", lemma + "es", lemma + "ed", lemma + "ing", lemma + "d"}
+    if lemma.endswith("e"):
+        forms |= {lemma[:-1] + "ing", lemma[:-1] + "ed"}
+    if lemma.endswith("ie"):
+        forms.add(lemma[:-2] + "ying")
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    if len(lemma) >= 3 and lemma[-1] not in "aeiouwxy" and lemma[-2] in "aeiou":
+        forms |= {lemma + lemma[-1] + "ing", lemma + lemma[-1] + "ed"}
+    return forms
