@@ -82,11 +82,15 @@ class Lexicon:
     def learn(self, lemmas: Iterable[str], surfaces: Iterable[str] = ()) -> None:
         """Add a rule's words (and their everyday inflections) to the vocabulary."""
         for lemma in lemmas:
-            forms = {lemma, *(f for f in _inflect(lemma) if f in self._known)}
-            for form in forms:
-                if form != lemma and _lemma(form, self._language) in (form, lemma):
+            self._add(lemma)
+            for form in _inflect(lemma) if len(lemma) >= 3 else ():
+                # The rules' reading wins over the lemmatiser's where the lemmatiser
+                # has none of its own ("thinking" is not "thinke"; "meds" is "med").
+                theirs = _lemma(form, self._language)
+                if theirs in (form, lemma) or theirs not in self._known:
                     self._inflections.setdefault(form, lemma)
-                self._add(form)
+                    if form in self._known:
+                        self._add(form)
         for surface in surfaces:
             self._add(surface)
         self.words.cache_clear()
@@ -95,7 +99,7 @@ class Lexicon:
         if word in self._vocabulary or not _LETTERS.fullmatch(word):
             return
         self._vocabulary.add(word)
-        if len(word) >= 4:
+        if len(word) >= 3:
             self._speller.create_dictionary_entry(word, max(1, int(self._known.get(word, 1))))
 
     # Reading a message.
@@ -117,14 +121,25 @@ class Lexicon:
         return (self._corrected(raw) or self._corrected(single) or raw,)
 
     def _is_word(self, word: str) -> bool:
-        return word in self._known or word in self._vocabulary or word in self._textspeak
+        return (
+            word in self._known
+            or word in self._vocabulary
+            or word in self._textspeak
+            or word in self._inflections
+        )
 
     def _corrected(self, word: str) -> str | None:
-        if len(word) < 4:
+        if len(word) < 3:
             return None
         distance = 1 if len(word) < 6 else 2
-        found = self._speller.lookup(word, Verbosity.TOP, max_edit_distance=distance)
-        return found[0].term if found else None
+        found = [s.term for s in self._speller.lookup(word, Verbosity.CLOSEST, distance)]
+        # Two letters swapped is the commonest slip ("wnat" is "want", not "what"); a
+        # word of three letters is only corrected for that or a letter left single.
+        swapped = [t for t in found if sorted(t) == sorted(word)]
+        if len(word) == 3:
+            doubled = [t for t in found if len(t) == 4 and _DOUBLE.sub(r"\1", t) == word]
+            found = swapped or doubled
+        return (swapped or found or [None])[0]
 
     def _segment(self, word: str) -> tuple[str, ...] | None:
         """Split letters written without spaces into known words ("iwanttodie"): the

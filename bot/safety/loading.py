@@ -67,7 +67,7 @@ def load(path: Path) -> Phrasebook:
     negation = files.mapping(path, "negation", data.get("negation", {"words": ["not"]}),
                              frozenset({"words"}), frozenset({"skip"}))
     who = files.mapping(path, "who", data.get("who", {"own": ["i"], "others": ["he"]}),
-                        frozenset({"own", "others"}))
+                        frozenset({"own", "others"}), frozenset({"subjects"}))
 
     def words(text: str) -> tuple[str, ...]:
         out: list[str] = []
@@ -87,6 +87,7 @@ def load(path: Path) -> Phrasebook:
         negation_skips=lemmas("negation skip", negation.get("skip", ["do"])),
         own=lemmas("who own", who["own"]),
         others=lemmas("who others", who["others"]),
+        subjects=lemmas("who subjects", who.get("subjects", ["they"])),
     )
     categories, rules, tokens = book
     return Phrasebook(locale, lexicon, slots, categories, rules, _triggers(tokens))

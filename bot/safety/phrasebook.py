@@ -52,6 +52,7 @@ class Slots:
     negation_skips: frozenset[str]
     own: frozenset[str]
     others: frozenset[str]
+    subjects: frozenset[str]  # count before a match only: in it, "them" may be tablets
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,11 @@ class Phrasebook:
             if word.endswith("."):
                 break
             before.append(word.rpartition("_")[2])
+        # Inside the match the person's own words win ("they'd be happier if I wasn't
+        # here"); before it, the nearest subject does ("my friend says she wants to die").
+        if any(lemma in self.slots.own for lemma in inside):
+            return category
+        inside = [lemma for lemma in inside if lemma not in self.slots.subjects]
         for lemma in [*inside, *before]:
             if lemma in self.slots.others:
                 return self._category(category.someone_else)
@@ -138,7 +144,7 @@ class Phrasebook:
             h
             for h in hits
             if not any(
-                h.category.id in c.category.covers and c.start < h.end and h.start < c.end
+                h.category.id in c.category.covers and c.start <= h.start and h.end <= c.end
                 for c in covering
             )
         ]
