@@ -254,6 +254,8 @@ class Assistant:
                             participant_id=participant_id,
                             kind="risk_language",
                             category=risk.category,
+                            severity=risk.severity,
+                            rule=risk.phrase_id,
                             message_id=message.id,
                             created_at=self.clock(),
                         )

@@ -62,6 +62,8 @@ class Router:
                 participant_id=turn.participant.id,
                 kind="risk_language",
                 category=risk.category,
+                severity=risk.severity,
+                rule=risk.phrase_id,
                 message_id=message_id,
                 created_at=turn.now,
             )

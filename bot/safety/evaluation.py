@@ -102,9 +102,7 @@ class Score:
             if self.recall(category) < target:
                 short.append(f"{category}: recall {self.recall(category):.1%} < {target:.0%}")
         if self.false_alarm_rate > TARGET_FALSE_ALARMS:
-            short.append(
-                f"false alarms {self.false_alarm_rate:.1%} > {TARGET_FALSE_ALARMS:.0%}"
-            )
+            short.append(f"false alarms {self.false_alarm_rate:.1%} > {TARGET_FALSE_ALARMS:.0%}")
         return short
 
 
@@ -126,7 +124,10 @@ RECORDED = "recorded.yaml"
 
 def _read_file(path: Path) -> list[Example]:
     data = files.mapping(
-        path, "the file", files.read(path), frozenset({"version", "families"}),
+        path,
+        "the file",
+        files.read(path),
+        frozenset({"version", "families"}),
         frozenset({"locale", "part"}),
     )
     part = str(data.get("part", path.stem))
@@ -136,7 +137,10 @@ def _read_file(path: Path) -> list[Example]:
     examples: list[Example] = []
     for raw in families:
         family = files.mapping(
-            path, "a family", raw, frozenset({"family", "category", "messages"}),
+            path,
+            "a family",
+            raw,
+            frozenset({"family", "category", "messages"}),
             frozenset({"source"}),
         )
         for text in files.strings(path, f"family {family['family']!r}", family["messages"]):
@@ -152,4 +156,12 @@ def parts(examples: list[Example]) -> dict[str, list[Example]]:
     out: dict[str, list[Example]] = {}
     for example in examples:
         out.setdefault(example.part, []).append(example)
+    return out
+
+
+def figures(whole: Score) -> dict[str, dict[str, float]]:
+    """The figures of the whole set and of each of its parts, by name."""
+    out = {"whole": whole.figures()}
+    for name in dict.fromkeys(o.example.part for o in whole.outcomes):
+        out[name] = Score([o for o in whole.outcomes if o.example.part == name]).figures()
     return out

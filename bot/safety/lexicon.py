@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import simplemma
-from symspellpy import SymSpell, Verbosity
+from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 Word = tuple[str, str]  # (the word as written, after correction; its lemma)
 
@@ -132,14 +132,15 @@ class Lexicon:
         if len(word) < 3:
             return None
         distance = 1 if len(word) < 6 else 2
-        found = [s.term for s in self._speller.lookup(word, Verbosity.CLOSEST, distance)]
+        found: list[str] = [s.term for s in self._speller.lookup(word, Verbosity.CLOSEST, distance)]
         # Two letters swapped is the commonest slip ("wnat" is "want", not "what"); a
         # word of three letters is only corrected for that or a letter left single.
         swapped = [t for t in found if sorted(t) == sorted(word)]
         if len(word) == 3:
             doubled = [t for t in found if len(t) == 4 and _DOUBLE.sub(r"\1", t) == word]
             found = swapped or doubled
-        return (swapped or found or [None])[0]
+        chosen = swapped or found
+        return chosen[0] if chosen else None
 
     def _segment(self, word: str) -> tuple[str, ...] | None:
         """Split letters written without spaces into known words ("iwanttodie"): the

@@ -10,6 +10,7 @@ Choices nest: "(end (my|his) life|die)"; "(a|b)?" may be left out.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,19 +62,19 @@ Words = Callable[[str], tuple[str, ...]]
 class _Parser:
     def __init__(self, pattern: str, words: Words, groups: Mapping[str, Alt]) -> None:
         self.pattern = pattern
-        self.tokens = [m.group() for m in _LEXEME.finditer(pattern) if not m.group().isspace()]
+        self.lexemes = [m.group() for m in _LEXEME.finditer(pattern) if not m.group().isspace()]
         self.at = 0
         self.words = words
         self.groups = groups
 
     def peek(self) -> str | None:
-        return self.tokens[self.at] if self.at < len(self.tokens) else None
+        return self.lexemes[self.at] if self.at < len(self.lexemes) else None
 
     def seq(self, closing: frozenset[str]) -> Seq:
         items: list[Item] = []
-        while (token := self.peek()) is not None and token not in closing:
+        while (lexeme := self.peek()) is not None and lexeme not in closing:
             self.at += 1
-            if token == "(":
+            if lexeme == "(":
                 options = [self.seq(frozenset("|)"))]
                 while self.peek() == "|":
                     self.at += 1
@@ -88,37 +89,38 @@ class _Parser:
                 if _ends(options) and (optional or not items or isinstance(items[-1], Gap)):
                     raise PatternError(f"{self.pattern!r}: a choice with $ must follow a word")
                 items.append(Alt(tuple(options), optional))
-            elif token.startswith("{"):
-                least, most = (int(n) for n in token[1:-1].split("-"))
+            elif lexeme.startswith("{"):
+                least, most = (int(n) for n in lexeme[1:-1].split("-"))
                 if not least <= most <= MAX_GAP:
-                    raise PatternError(f"{token} must be {{N-M}} with N <= M <= {MAX_GAP}")
+                    raise PatternError(f"{lexeme} must be {{N-M}} with N <= M <= {MAX_GAP}")
                 items.append(Gap(least, most))
-            elif token.startswith("<"):
-                if token[1:-1] not in self.groups:
+            elif lexeme.startswith("<"):
+                if lexeme[1:-1] not in self.groups:
                     raise PatternError(
-                        f"the group {token} is not defined under 'groups'; define it or fix its name"
+                        f"the group {lexeme} is not defined under 'groups'; "
+                        "define it or fix its name"
                     )
-                items.append(self.groups[token[1:-1]])
-            elif token == "#":
+                items.append(self.groups[lexeme[1:-1]])
+            elif lexeme == "#":
                 items.append(Number())
-            elif token == "$" and not items and "|" in closing:
+            elif lexeme == "$" and not items and "|" in closing:
                 items.append(End())  # an option "$": the word before ends a clause
                 if self.peek() not in closing:
                     raise PatternError(f"{self.pattern!r}: an option $ must be alone")
                 return Seq(tuple(items))
-            elif token == "$":
+            elif lexeme == "$":
                 if not items or isinstance(items[-1], Gap | End):
                     raise PatternError(f"{self.pattern!r}: $ must follow a word")
                 items.append(End())
-            elif token in ")|?" or not re.fullmatch(r"=?[\w']+", token):
+            elif lexeme in ")|?" or not re.fullmatch(r"=?[\w']+", lexeme):
                 raise PatternError(
-                    f"unexpected {token!r} in {self.pattern!r}; "
+                    f"unexpected {lexeme!r} in {self.pattern!r}; "
                     "brackets are (a|b), (a|b)?, <group> and {0-2}"
                 )
-            elif token.startswith("="):
-                items.append(Word(token.lower()))
+            elif lexeme.startswith("="):
+                items.append(Word(lexeme.lower()))
             else:
-                items.extend(Word(w) for w in self.words(token))
+                items.extend(Word(w) for w in self.words(lexeme))
         _check(self.pattern, items)
         return Seq(tuple(items))
 
@@ -130,7 +132,7 @@ def _check(pattern: str, items: list[Item]) -> None:
     last = items[-1]
     if isinstance(items[0], Gap) or isinstance(last, Gap) or _optional(last):
         raise PatternError(f"{pattern!r} may not start or end with a gap or an optional (a|b)?")
-    for a, b in zip(items, items[1:], strict=False):
+    for a, b in itertools.pairwise(items):
         if isinstance(a, Gap) and isinstance(b, Gap):
             raise PatternError(f"{pattern!r} has two gaps in a row; use one")
 

@@ -87,7 +87,9 @@ class Phrasebook:
         text = self.screened(raw_words)
         present = {part for word in text.replace(".", "").split() for part in word.split("_")}
         present.add("")
-        candidates = sorted({i for w in present.intersection(self.triggers) for i in self.triggers[w]})
+        candidates = sorted(
+            {i for w in present.intersection(self.triggers) for i in self.triggers[w]}
+        )
         hits = [hit for i in candidates if (hit := self._hit(self.rules[i], text)) is not None]
         return self._decide(hits)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.safety.evaluation import BENIGN, Score, parts, read, score
+import yaml
+
+from bot.safety.evaluation import BENIGN, RECORDED, Score, figures, parts, read, score
 from bot.safety.screen import RiskScreen
 from bot.settings import Settings
 
@@ -25,6 +27,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     evaluate.add_argument("file", nargs="?", type=Path, help="a labelled set, file or folder")
     evaluate.add_argument("--locale", help="the person's locale, screened with English")
+    evaluate.add_argument(
+        "--record",
+        action="store_true",
+        help=f"write these figures to {EVAL_FOLDER}/{RECORDED} (the floor the tests hold to)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,9 +44,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     short = _table("whole set", whole)
     by_part = parts(examples)
     if len(by_part) > 1:
-        for name, part in by_part.items():
-            short += _table(f"part: {name}", Score([o for o in whole.outcomes if o.example.part == name]))
-    _list("Missed", [f"[{o.example.part}] {o.example.category}: {o.example.text!r}" for o in whole.misses])
+        for name in by_part:
+            short += _table(
+                f"part: {name}", Score([o for o in whole.outcomes if o.example.part == name])
+            )
+    _list(
+        "Missed",
+        [f"[{o.example.part}] {o.example.category}: {o.example.text!r}" for o in whole.misses],
+    )
     _list(
         "False alarms",
         [f"[{o.example.part}] {o.example.text!r} -> {_found(o.found)}" for o in whole.false_alarms],
@@ -52,11 +64,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ],
     )
     print()
+    if args.record:
+        target = source if source.is_dir() else source.parent
+        (target / RECORDED).write_text(_recorded(figures(whole)), encoding="utf-8")
+        print(f"Figures written to {target / RECORDED}.")
     if short:
         print("Targets NOT met: " + "; ".join(short))
         return 1
     print("Targets met: explicit intent 100%, other categories >= 95%, false alarms <= 5%.")
     return 0
+
+
+def _recorded(found: dict[str, dict[str, float]]) -> str:
+    head = (
+        "# The risk screen's figures on this evaluation set, written by\n"
+        "# `touchpoint safety eval --record`. tests/test_safety_eval.py fails when a recall\n"
+        "# drops below, or the false-alarm rate rises above, what is recorded here. Record\n"
+        "# again only after an improvement, and say so in the hazard log.\n"
+    )
+    return head + yaml.safe_dump(found, sort_keys=False)
 
 
 def _found(found: object) -> str:
@@ -74,7 +100,10 @@ def _table(title: str, result: Score) -> list[str]:
         )
     benign = result.of(BENIGN)
     alarms = len(result.false_alarms)
-    print(f"  false alarms: {alarms} of {len(benign)} everyday messages ({result.false_alarm_rate:.1%})")
+    print(
+        f"  false alarms: {alarms} of {len(benign)} everyday messages"
+        f" ({result.false_alarm_rate:.1%})"
+    )
     return [f"{title}: {s}" for s in result.shortfalls()]
 
 

@@ -101,19 +101,27 @@ def _loaded(path: Path, stamp: tuple[int, ...]) -> RiskScreen:
     for phrases in sorted(path.glob(f"*/{PHRASES_FILE}")):
         book = load(phrases)
         if book.locale != phrases.parent.name:
-            raise bad(phrases, f"locale is {book.locale!r} but the folder is {phrases.parent.name!r}.")
+            raise bad(
+                phrases, f"locale is {book.locale!r} but the folder is {phrases.parent.name!r}."
+            )
         books[book.locale] = book
     if ENGLISH not in books:
         raise bad(path, f"needs {ENGLISH}/{PHRASES_FILE}: English is always screened.")
     emoji, alone = _emoji(path / EMOJI_FILE)
-    return RiskScreen(dict(sorted(books.items(), key=lambda kv: kv[0] != ENGLISH)), Characters(emoji), alone)
+    return RiskScreen(
+        dict(sorted(books.items(), key=lambda kv: kv[0] != ENGLISH)), Characters(emoji), alone
+    )
 
 
 def _emoji(path: Path) -> tuple[dict[str, str], EmojiAlone | None]:
     if not path.exists():
         return {}, None
-    data = files.mapping(path, "the file", files.read(path), frozenset({"version", "emoji", "alone"}))
-    alone = files.mapping(path, "alone", data["alone"], frozenset({"category", "severity", "at_least"}))
+    data = files.mapping(
+        path, "the file", files.read(path), frozenset({"version", "emoji", "alone"})
+    )
+    alone = files.mapping(
+        path, "alone", data["alone"], frozenset({"category", "severity", "at_least"})
+    )
     if alone["severity"] not in SEVERITIES:
         raise bad(path, f"alone: severity must be one of {', '.join(SEVERITIES)}.")
     table = data["emoji"]
