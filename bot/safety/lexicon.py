@@ -33,15 +33,9 @@ class Dictionary:
 
     @classmethod
     def read(cls, path: Path, most: int) -> Dictionary:
-        counts: dict[str, float] = {}
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                word, _, count = line.strip().partition(" ")
-                if word:
-                    counts[word] = float(count or 1)
-                    if len(counts) >= most:
-                        break
-        return cls(counts)
+        lines = path.read_text(encoding="utf-8").split("\n", most)[:most]
+        pairs = (line.partition(" ") for line in lines)
+        return cls({word: float(count or 1) for word, _, count in pairs if word})
 
 
 class Lexicon:
@@ -71,6 +65,10 @@ class Lexicon:
             return found
         return _lemma(word, self._language)
 
+    def forget(self) -> None:
+        """Drop what was read before the vocabulary changed (after loading)."""
+        self.words.cache_clear()
+
     def pattern_words(self, text: str) -> tuple[str, ...]:
         """The lemmas of a rule's words (text-speak expanded, as in messages)."""
         out: list[str] = []
@@ -93,7 +91,6 @@ class Lexicon:
                         self._add(form)
         for surface in surfaces:
             self._add(surface)
-        self.words.cache_clear()
 
     def _add(self, word: str) -> None:
         if word in self._vocabulary or not _LETTERS.fullmatch(word):

@@ -75,12 +75,15 @@ class _Loader:
         )
         if self.data["version"] != VERSION:
             raise bad(path, f"version must be {VERSION}.")
+        self._words: dict[str, tuple[str, ...]] = {}
         self.lexicon = self._lexicon()
 
     def phrasebook(self) -> Phrasebook:
         # Twice: the first pass teaches the lexicon every rule word (and so its
         # inflections), the second compiles with that knowledge.
         self._categories(learn=True)
+        self._words.clear()
+        self.lexicon.forget()
         categories, rules, written = self._categories(learn=False)
         locale = str(self.data["locale"])
         return Phrasebook(
@@ -88,10 +91,13 @@ class _Loader:
         )
 
     def words(self, text: str) -> tuple[str, ...]:
+        if (known := self._words.get(text)) is not None:
+            return known
         out: list[str] = []
         for raw in text.lower().split():
             out.extend([raw] if raw.startswith("=") else self.lexicon.pattern_words(raw))
-        return tuple(out)
+        self._words[text] = tuple(out)
+        return self._words[text]
 
     def _lexicon(self) -> Lexicon:
         data = self.data

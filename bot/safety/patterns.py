@@ -194,12 +194,30 @@ def _seq(seq: Seq, end: str, gap_word: str) -> str:
     return " ".join(parts)
 
 
-def compile_rule(seq: Seq, *, exception: bool) -> re.Pattern[str]:
+class Regex:
+    """A rule's regular expression, compiled the first time a message needs it: most
+    rules are never tried on most messages, and compiling them all costs a process
+    about half a second at start-up."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+
+def compile_rule(seq: Seq, *, exception: bool) -> Regex:
     # A rule reads across clause ends, an exception does not (except after its last word).
     end = "" if exception else r"\.?"
     gap_word = r"[^\s.]+ " if exception else r"\S+ "
     tail = r"\.?" if exception else ""
-    return re.compile(r"(?<!\S)" + _seq(seq, end, gap_word) + tail + r"(?!\S)")
+    return Regex(r"(?<!\S)" + _seq(seq, end, gap_word) + tail + r"(?!\S)")
 
 
 def first_words(item: Item) -> frozenset[str] | None:

@@ -9,11 +9,11 @@ to kill myself"); the first category in the file wins.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.safety.lexicon import Lexicon
+from bot.safety.patterns import Regex
 from bot.safety.text import CLAUSE
 
 LOOK_BACK = 8  # words before a match searched for its subject
@@ -41,8 +41,8 @@ class Rule:
     id: str
     category: Category
     severity: str
-    pattern: re.Pattern[str]
-    exceptions: tuple[re.Pattern[str], ...]
+    pattern: Regex
+    exceptions: tuple[Regex, ...]
     negatable: bool
 
 
@@ -94,15 +94,18 @@ class Phrasebook:
         return self._decide(hits)
 
     def _hit(self, rule: Rule, text: str) -> _Hit | None:
-        spans = [e.span() for ex in rule.exceptions for e in ex.finditer(text)]
-        found = rule.pattern.search(text)
+        pattern = rule.pattern.compiled
+        found = pattern.search(text)
+        if found is None:
+            return None
+        spans = [e.span() for ex in rule.exceptions for e in ex.compiled.finditer(text)]
         while found is not None:
             start, end = found.span()
             # An exception suppresses only the occurrence it overlaps.
             excepted = any(a < end and start < b for a, b in spans)
             if not excepted and not (rule.negatable and self._negated(text, start)):
                 return _Hit(rule, self._whose(rule.category, text, start, end), start, end)
-            found = rule.pattern.search(text, start + 1)
+            found = pattern.search(text, start + 1)
         return None
 
     def _negated(self, text: str, start: int) -> bool:
