@@ -54,7 +54,8 @@ def test_the_command_prints_recall_false_alarms_and_every_miss(
     )
     assert main(["safety", "eval", str(labelled)]) == 1  # "blue sky" is a miss
     out = capsys.readouterr().out
-    assert "suicidal_intent" in out and "50.0%" in out
+    assert "suicidal_intent" in out
+    assert "50.0%" in out
     assert "false alarms: 0 of 1" in out
     assert "'blue sky'" in out
     assert "Targets NOT met" in out
@@ -77,10 +78,14 @@ def test_the_categories_with_their_own_words() -> None:
     wording = Wording(ROOT / "templates")
     abuse = crisis.category_message(wording, RiskMatch("harm_from_others", "x"), "en", service)
     assert abuse is not None
-    assert "999" in abuse and "press 55" in abuse
-    assert "0808 2000 247" in abuse and "0800 1111" in abuse
+    assert "999" in abuse
+    assert "press 55" in abuse
+    assert "0808 2000 247" in abuse
+    assert "0800 1111" in abuse
     other = crisis.category_message(wording, RiskMatch("someone_else", "x"), "en", service)
-    assert other is not None and "116 123" in other and "stay with them" in other
+    assert other is not None
+    assert "116 123" in other
+    assert "stay with them" in other
     assert (
         crisis.category_message(wording, RiskMatch("suicidal_intent", "x"), "en", service) is None
     )

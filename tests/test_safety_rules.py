@@ -95,7 +95,8 @@ def test_a_new_locale_is_data_only(tmp_path: Path) -> None:
     screen = RiskScreen.from_file(folder)
     assert screen.locales == ("en", "cy")
     found = screen.match("Dw i eisiau marw", "cy")
-    assert found is not None and found.phrase_id == "eisiau_marw"
+    assert found is not None
+    assert found.phrase_id == "eisiau_marw"
     assert screen.match("Dw i eisiau marw") is None  # English alone does not know it
     assert screen.match("I want to die", "cy") is not None  # English is always screened
 

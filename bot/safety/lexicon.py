@@ -9,6 +9,7 @@ so "pull" never becomes "pill" and "dye" stays "dye" unless the phrase file says
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,7 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 Word = tuple[str, str]  # (the word as written, after correction; its lemma)
 
+COMMON_FORMS = 3000  # the commonest words, whose lemmas count as met that often
 SEGMENT_MAX = 30  # longer runs of letters are not split (nobody writes them; it costs)
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DOUBLE = re.compile(r"([^\W\d_])\1")
@@ -55,6 +57,7 @@ class Lexicon:
         self._short = frozenset(short_words)
         self._vocabulary: set[str] = set()
         self._inflections: dict[str, str] = {}
+        self._lemma_counts: dict[str, float] | None = None
         self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         self.words = functools.lru_cache(maxsize=50_000)(self._words)
 
@@ -64,6 +67,16 @@ class Lexicon:
         if found := self._inflections.get(word):
             return found
         return _lemma(word, self._language)
+
+    def commonness(self, lemma: str) -> float:
+        """How often a lemma is met in the language, in any of its forms among the
+        commonest words ("be" is met as is, was, are...); 1 for one it does not know."""
+        if self._lemma_counts is None:
+            self._lemma_counts = {}
+            for word, count in itertools.islice(self._known.items(), COMMON_FORMS):
+                lemma_of = self.lemma_of(word)
+                self._lemma_counts[lemma_of] = self._lemma_counts.get(lemma_of, 0.0) + count
+        return max(self._known.get(lemma, 1.0), self._lemma_counts.get(lemma, 0.0))
 
     def forget(self) -> None:
         """Drop what was read before the vocabulary changed (after loading)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
-from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.safety import files
@@ -86,9 +86,8 @@ class _Loader:
         self.lexicon.forget()
         categories, rules, written = self._categories(learn=False)
         locale = str(self.data["locale"])
-        return Phrasebook(
-            locale, self.lexicon, self._slots(), categories, rules, _triggers(written)
-        )
+        triggers = _triggers(written, self.lexicon.commonness)
+        return Phrasebook(locale, self.lexicon, self._slots(), categories, rules, triggers)
 
     def words(self, text: str) -> tuple[str, ...]:
         if (known := self._words.get(text)) is not None:
@@ -287,14 +286,14 @@ def _optional(item: dict[str, object], key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _triggers(rules: list[Seq]) -> dict[str, tuple[int, ...]]:
+def _triggers(rules: list[Seq], commonness: Callable[[str], float]) -> dict[str, tuple[int, ...]]:
     # A rule is looked at only when the message holds a word its rarest required
-    # position can start with ("": always looked at, when no position is simple).
-    heads = [[w for w in map(first_words, rule.items) if w is not None] for rule in rules]
-    counts: Counter[str] = Counter(w for options in heads for words in options for w in words)
+    # position can start with, rarest in the language ("" : always looked at, when no
+    # position is simple): "want to die" waits for "die", not for "to".
     triggers: dict[str, set[int]] = {}
-    for index, options in enumerate(heads):
-        rarest = min(options, key=lambda ws: (sum(counts[w] for w in ws), len(ws)), default=None)
+    for index, rule in enumerate(rules):
+        heads = [w for w in map(first_words, rule.items) if w is not None]
+        rarest = min(heads, key=lambda ws: sum(map(commonness, ws)), default=None)
         for word in rarest if rarest is not None else {""}:
             triggers.setdefault(word, set()).add(index)
     return {word: tuple(sorted(ids)) for word, ids in triggers.items()}

@@ -2,7 +2,8 @@
 expressions over a screened message.
 
 A screened message is its words separated by single spaces, each written
-"surface_lemma" ("tried_try"), with a "." glued after the last word of a clause.
+"lemma_surface" ("try_tried"), with a "." glued after the last word of a clause
+(the lemma first, so that most words of a rule are a literal at the start of a word).
 A rule's plain word matches the lemma (so "kill" matches killed, kills, killing); a
 word written "=tried" matches that exact form (for tense: "tried to", not "trying to").
 Choices nest: "(end (my|his) life|die)"; "(a|b)?" may be left out.
@@ -160,8 +161,8 @@ def group(members: list[tuple[str, ...]]) -> Alt:
 
 def _word(word: str, end: str) -> str:
     if word.startswith("="):
-        return re.escape(word[1:]) + r"_[^\s_.]+" + end
-    return r"[^\s_]+_" + re.escape(word) + end
+        return r"[^\s_]+_" + re.escape(word[1:]) + end
+    return re.escape(word) + r"_[^\s.]+" + end
 
 
 def _seq(seq: Seq, end: str, gap_word: str) -> str:
@@ -195,15 +196,15 @@ def _seq(seq: Seq, end: str, gap_word: str) -> str:
 
 
 class Regex:
-    """A rule's regular expression, compiled the first time a message needs it: most
-    rules are never tried on most messages, and compiling them all costs a process
-    about half a second at start-up."""
+    """A regular expression compiled the first time a message needs it (`eager`: at
+    load). A rule's own expression is compiled at load, so no message waits for it;
+    its exceptions, looked at only once the rule has matched, wait until then."""
 
     __slots__ = ("_compiled", "source")
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, eager: bool = False) -> None:
         self.source = source
-        self._compiled: re.Pattern[str] | None = None
+        self._compiled: re.Pattern[str] | None = re.compile(source) if eager else None
 
     @property
     def compiled(self) -> re.Pattern[str]:
@@ -217,7 +218,7 @@ def compile_rule(seq: Seq, *, exception: bool) -> Regex:
     end = "" if exception else r"\.?"
     gap_word = r"[^\s.]+ " if exception else r"\S+ "
     tail = r"\.?" if exception else ""
-    return Regex(r"(?<!\S)" + _seq(seq, end, gap_word) + tail + r"(?!\S)")
+    return Regex(r"(?<!\S)" + _seq(seq, end, gap_word) + tail + r"(?!\S)", eager=True)
 
 
 def first_words(item: Item) -> frozenset[str] | None:

@@ -73,14 +73,14 @@ class Phrasebook:
     triggers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def screened(self, raw_words: Iterable[str]) -> str:
-        """The words of a message as rules read them: "surface_lemma", "." at clause ends."""
+        """The words of a message as rules read them: "lemma_surface", "." at clause ends."""
         out: list[str] = []
         for raw in raw_words:
             if raw == CLAUSE:
                 if out and not out[-1].endswith("."):
                     out[-1] += "."
                 continue
-            out.extend(f"{surface}_{lemma}" for surface, lemma in self.lexicon.words(raw))
+            out.extend(f"{lemma}_{surface}" for surface, lemma in self.lexicon.words(raw))
         return " ".join(out)
 
     def find(self, raw_words: list[str]) -> RiskMatch | None:
@@ -112,7 +112,7 @@ class Phrasebook:
         for word in reversed(text[:start].split()[-4:]):
             if word.endswith("."):
                 return False
-            lemma = word.rpartition("_")[2]
+            lemma = word.partition("_")[0]
             if lemma in self.slots.negations:
                 return True
             if lemma not in self.slots.negation_skips:
@@ -122,12 +122,12 @@ class Phrasebook:
     def _whose(self, category: Category, text: str, start: int, end: int) -> Category:
         if category.someone_else is None:
             return category
-        inside = [w.rstrip(".").rpartition("_")[2] for w in text[start:end].split()]
+        inside = [w.partition("_")[0] for w in text[start:end].split()]
         before: list[str] = []
         for word in reversed(text[:start].split()[-LOOK_BACK:]):
             if word.endswith("."):
                 break
-            before.append(word.rpartition("_")[2])
+            before.append(word.partition("_")[0])
         # Inside the match the person's own words win ("they'd be happier if I wasn't
         # here"); before it, the nearest subject does ("my friend says she wants to die").
         if any(lemma in self.slots.own for lemma in inside):

@@ -76,6 +76,12 @@ class RiskScreen:
                 return found
         return None
 
+    def forget_words(self) -> None:
+        """Forget the words met so far (each locale's lexicon keeps what it worked out
+        about a word); for measuring the screen as if every word were new."""
+        for book in self._books.values():
+            book.lexicon.forget()
+
     def screened(self, text: str, locale: str = ENGLISH) -> str:
         """The words as the rules of `locale` read them (for `safety eval` and tests)."""
         return self._books[locale].screened(self._characters.words(text))
