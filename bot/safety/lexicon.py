@@ -78,6 +78,13 @@ class Lexicon:
                 self._lemma_counts[lemma_of] = self._lemma_counts.get(lemma_of, 0.0) + count
         return max(self._known.get(lemma, 1.0), self._lemma_counts.get(lemma, 0.0))
 
+    def learn_common_forms(self) -> None:
+        """Add to the vocabulary the common words whose lemma is a rule's ("going",
+        "took", "was"), so that a slip of one of them can be corrected too."""
+        for word in itertools.islice(self._known, COMMON_FORMS):
+            if self.lemma_of(word) in self._vocabulary:
+                self._add(word)
+
     def forget(self) -> None:
         """Drop what was read before the vocabulary changed (after loading)."""
         self.words.cache_clear()
@@ -100,8 +107,7 @@ class Lexicon:
                 theirs = _lemma(form, self._language)
                 if theirs in (form, lemma) or theirs not in self._known:
                     self._inflections.setdefault(form, lemma)
-                    if form in self._known:
-                        self._add(form)
+                    self._add(form)  # so "stokpiling" can reach "stockpiling"
         for surface in surfaces:
             self._add(surface)
 
@@ -126,6 +132,8 @@ class Lexicon:
         single = _DOUBLE.sub(r"\1", raw)
         if single != raw and self._is_word(single):
             return (single,)
+        if (fixed := self._corrected(raw)) is not None and _slip(raw, fixed):
+            return (fixed,)
         if pieces := self._segment(raw):
             return tuple(w for piece in pieces for w in self._textspeak.get(piece, (piece,)))
         return (self._corrected(raw) or self._corrected(single) or raw,)
@@ -143,13 +151,17 @@ class Lexicon:
             return None
         distance = 1 if len(word) < 6 else 2
         found: list[str] = [s.term for s in self._speller.lookup(word, Verbosity.CLOSEST, distance)]
-        # Two letters swapped is the commonest slip ("wnat" is "want", not "what"); a
-        # word of three letters is only corrected for that or a letter left single.
-        swapped = [t for t in found if sorted(t) == sorted(word)]
+        # The commonest slips: two letters swapped ("wnat" is "want", not "what"), a
+        # key next to the right one ("diw" is "die"), a letter typed once ("kil"). A
+        # word of three letters is corrected for those alone.
+        # Of two slips, the likelier kind, then the rarer word: a rule word is rarer
+        # than "did" or "what", and it is the rule words the screen is listening for.
+        likely = sorted(
+            (t for t in found if _slip(word, t)), key=lambda t: (_slip(word, t), self.commonness(t))
+        )
         if len(word) == 3:
-            doubled = [t for t in found if len(t) == 4 and _DOUBLE.sub(r"\1", t) == word]
-            found = swapped or doubled
-        chosen = swapped or found
+            found = likely
+        chosen = likely or found
         return chosen[0] if chosen else None
 
     def _segment(self, word: str) -> tuple[str, ...] | None:
@@ -178,6 +190,35 @@ class Lexicon:
         if len(piece) < 3:
             return piece in self._short
         return piece in self._known or piece in self._vocabulary or piece in self._textspeak
+
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR = {
+    key: {
+        other
+        for r, row in enumerate(_ROWS)
+        for c, other in enumerate(row)
+        if abs(r - kr) <= 1 and abs(c - kc) <= 1 and other != key
+    }
+    for kr, krow in enumerate(_ROWS)
+    for kc, key in enumerate(krow)
+}
+
+
+def _slip(typed: str, word: str) -> int:
+    """How `typed` is one thumb slip away from `word`, likeliest first: 1, a doubled
+    letter typed once; 2, two letters swapped; 3, a key next to the right one (on a
+    QWERTY keyboard). 0 when it is not."""
+    if len(word) == len(typed) + 1 and _DOUBLE.sub(r"\1", word) == typed:
+        return 1
+    if len(typed) != len(word):
+        return 0
+    diff = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    if len(diff) == 2 and sorted(typed) == sorted(word):
+        return 2
+    if len(diff) == 1 and diff[0][0] in _NEAR.get(diff[0][1], ()):
+        return 3
+    return 0
 
 
 def _lemma(word: str, language: str) -> str:

@@ -82,6 +82,7 @@ class _Loader:
         # Twice: the first pass teaches the lexicon every rule word (and so its
         # inflections), the second compiles with that knowledge.
         self._categories(learn=True)
+        self.lexicon.learn_common_forms()
         self._words.clear()
         self.lexicon.forget()
         categories, rules, written = self._categories(learn=False)
