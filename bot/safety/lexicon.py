@@ -154,10 +154,12 @@ class Lexicon:
         # The commonest slips: two letters swapped ("wnat" is "want", not "what"), a
         # key next to the right one ("diw" is "die"), a letter typed once ("kil"). A
         # word of three letters is corrected for those alone.
-        # Of two slips, the likelier kind, then the rarer word: a rule word is rarer
+        # Of two slips, the likelier kind (a doubled or swapped letter before a near
+        # key or a dropped one), then the rarer word: a rule word is rarer
         # than "did" or "what", and it is the rule words the screen is listening for.
         likely = sorted(
-            (t for t in found if _slip(word, t)), key=lambda t: (_slip(word, t), self.commonness(t))
+            (t for t in found if _slip(word, t)),
+            key=lambda t: (min(_slip(word, t), 3), self.commonness(t)),
         )
         if len(word) == 3:
             found = likely
@@ -208,9 +210,9 @@ _NEAR = {
 def _slip(typed: str, word: str) -> int:
     """How `typed` is one thumb slip away from `word`, likeliest first: 1, a doubled
     letter typed once; 2, two letters swapped; 3, a key next to the right one (on a
-    QWERTY keyboard). 0 when it is not."""
-    if len(word) == len(typed) + 1 and _DOUBLE.sub(r"\1", word) == typed:
-        return 1
+    QWERTY keyboard); 4, a letter left out. 0 when it is not."""
+    if len(word) == len(typed) + 1:
+        return 1 if _DOUBLE.sub(r"\1", word) == typed else 4 if _dropped(typed, word) else 0
     if len(typed) != len(word):
         return 0
     diff = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
@@ -219,6 +221,13 @@ def _slip(typed: str, word: str) -> int:
     if len(diff) == 1 and diff[0][0] in _NEAR.get(diff[0][1], ()):
         return 3
     return 0
+
+
+def _dropped(typed: str, word: str) -> bool:
+    """Is `typed` the word with one letter left out ("rop" for "rope")?"""
+    return len(word) == len(typed) + 1 and any(
+        word[:i] + word[i + 1 :] == typed for i in range(len(word))
+    )
 
 
 def _lemma(word: str, language: str) -> str:
