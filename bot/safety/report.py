@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import yaml
@@ -37,8 +38,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace, settings: Settings) -> int:
     folder = settings.dialogs_dir / "safety"
     source: Path = args.file or folder / EVAL_FOLDER
-    screen = RiskScreen.from_file(folder)
-    examples = read(source)
+    try:
+        screen = RiskScreen.from_file(folder)
+        examples = read(source)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     whole = score(screen, examples, args.locale)
     print(f"Risk screen on {source} ({len(examples)} messages)")
     short = _table("whole set", whole)
