@@ -21,7 +21,7 @@ from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.router import Router
-from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
+from bot.safety import RiskMatch, RiskScreen
 from bot.settings import Settings
 from bot.types import Inbound, Step
 from bot.wording import Wording
@@ -105,8 +105,7 @@ class Assistant:
         self.dialogs = DialogSet.load(
             settings.dialogs_dir, actions=ACTIONS, template_exists=self.wording.exists
         )
-        phrases = settings.dialogs_dir / "safety" / "phrases.yaml"
-        self.screen = RiskScreen.from_file(phrases if phrases.exists() else DEFAULT_PHRASES)
+        self.screen = RiskScreen.from_file(settings.dialogs_dir / "safety")
         self.service = load_service(settings.dialogs_dir)
         self.engine = Engine(self.dialogs, self.wording)
         self.router = Router(self.engine, self.wording, self.screen, self.service)
@@ -269,6 +268,8 @@ class Assistant:
                             participant_id=participant_id,
                             kind="risk_language",
                             category=risk.category,
+                            severity=risk.severity,
+                            rule=risk.phrase_id,
                             message_id=message.id,
                             created_at=self.clock(),
                         )

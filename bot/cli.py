@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bot.safety import report as safety_report
 from bot.settings import Settings, get_settings
 from store.db import DatabaseNotReady
 
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     graph = d_sub.add_parser("graph", help="print a Mermaid diagram of a compiled dialog")
     graph.add_argument("name", help="dialog name, e.g. crisis_plan")
     _channel_commands(sub)
+    safety_report.add_parser(sub)
     return parser
 
 
@@ -197,6 +199,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "telegram":
         return commands.telegram_set_webhook(settings)
+    if args.command == "safety":
+        return safety_report.run(args, settings)
     if args.command == "invite":
         return commands.invite_telegram(settings, args.participant, days=args.days)
     raise AssertionError(args.command)  # pragma: no cover - argparse refuses others

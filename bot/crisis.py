@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import phonenumbers
 from sqlalchemy.orm import Session
 
 from bot import gsm, plans
+from bot.safety import RiskMatch
 from bot.wording import Wording
 from store.models import Participant, PlanVersion, Team
 
@@ -190,6 +192,18 @@ def safety_message(
 def when_seen(team: Team | None, now: datetime | None) -> str:
     """When somebody at the team will next read messages, in a few plain words."""
     return DEFAULT_SEEN
+
+
+def category_message(
+    wording: Wording, match: RiskMatch, locale: str, service: Mapping[str, Any]
+) -> str | None:
+    """The words a risk category has of its own (someone else at risk, harm from
+    others), sent with the safety message; None for a category without them."""
+    name = f"safety/category/{match.category}"
+    if not wording.exists(name):
+        return None
+    lines = service.get("category_lines", {}).get(match.category, [])
+    return wording.render(name, locale, service=service, category_lines=lines)
 
 
 def paginate(body: str, *, more: str, last: str) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot import crisis
+from bot import crisis, gsm
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
@@ -86,13 +86,15 @@ class Router:
                         team_id=team_id,
                         kind="risk_language",
                         category=risk.category,
-                        severity=_severity(risk),
+                        severity=risk.severity,
                         rule=risk.phrase_id,
                         message_id=message_id,
                         created_at=now,
                     )
                 )
-            return [self.safety(None, None, None, sms=channel != "telegram")]
+            sms = channel != "telegram"
+            first = self._category(risk, "en", sms=sms)
+            return [*([first] if first else []), self.safety(None, None, None, sms=sms)]
         lines = crisis_lines(self.service)
         return [
             self.wording.render(
@@ -134,13 +136,21 @@ class Router:
                 team_id=turn.team.id,
                 kind="risk_language",
                 category=risk.category,
-                severity=_severity(risk),
+                severity=risk.severity,
                 rule=risk.phrase_id,
                 message_id=message_id,
                 created_at=turn.now,
             )
         )
+        # Someone else at risk, or harm from others: their own words (what to do for
+        # them; the Silent Solution, the abuse helpline) come first, then the message
+        # that says nobody is reading now (docs/clinical-safety.md, H12).
+        turn.say(self._category(risk, turn.participant.locale, sms=turn.sms))
         turn.say(self.safety(turn.session, turn.participant, turn.team, now=turn.now, sms=turn.sms))
+
+    def _category(self, risk: RiskMatch, locale: str, *, sms: bool) -> str:
+        words = crisis.category_message(self.wording, risk, locale, self.service) or ""
+        return gsm.to_gsm7(words) if sms else words
 
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
@@ -300,10 +310,6 @@ class Router:
 def crisis_lines(service: dict[str, Any]) -> list[dict[str, str]]:
     """The service's lines for a sender we do not know: one to ring, one to text."""
     return crisis.pick_lines(list(service.get("national_lines", [])), 3)
-
-
-def _severity(risk: RiskMatch) -> str:
-    return str(getattr(risk, "severity", None) or "high")
 
 
 def _unpause(participant: Participant) -> None:
