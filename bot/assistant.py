@@ -23,6 +23,7 @@ from bot.keywords import Keyword, keyword
 from bot.router import Router
 from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
 from bot.settings import Settings
+from bot.staff.notify import raise_alert
 from bot.types import Inbound, Step
 from bot.wording import Wording
 from store.db import Database
@@ -250,14 +251,15 @@ class Assistant:
                 session.add(message)
                 session.flush()
                 if risk is not None and participant_id is not None:
-                    session.add(
+                    raise_alert(
+                        session,
                         Alert(
                             participant_id=participant_id,
                             kind="risk_language",
                             category=risk.category,
                             message_id=message.id,
                             created_at=self.clock(),
-                        )
+                        ),
                     )
                 if risk is not None or crisis:
                     team = participant.team if participant else None

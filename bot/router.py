@@ -19,6 +19,7 @@ from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.safety import RiskMatch, RiskScreen
+from bot.staff.notify import raise_alert
 from bot.wording import Wording
 from store.models import Alert, Participant, Team
 
@@ -57,14 +58,16 @@ class Router:
     def _screen(self, turn: Turn, risk: RiskMatch | None, message_id: int) -> None:
         if risk is None:
             return
-        turn.session.add(
+        raise_alert(
+            turn.session,
             Alert(
                 participant_id=turn.participant.id,
                 kind="risk_language",
                 category=risk.category,
                 message_id=message_id,
                 created_at=turn.now,
-            )
+            ),
+            turn.team,
         )
         turn.say(self.safety(turn.session, turn.participant, turn.team))
 
@@ -109,13 +112,15 @@ class Router:
         parts = crisis.crisis_parts(turn.session, self.wording, turn.participant, turn.team)
         turn.say(parts[0])
         turn.participant.more = parts[1:]
-        turn.session.add(
+        raise_alert(
+            turn.session,
             Alert(
                 participant_id=turn.participant.id,
                 kind="crisis_requested",
                 message_id=message_id,
                 created_at=turn.now,
-            )
+            ),
+            turn.team,
         )
 
     def _keyword(self, turn: Turn, word: Keyword) -> None:
@@ -124,6 +129,11 @@ class Router:
             participant.status = OPTED_OUT
             participant.opted_out_at = turn.now
             participant.more = []
+            raise_alert(
+                turn.session,
+                Alert(participant_id=participant.id, kind="opted_out", created_at=turn.now),
+                turn.team,
+            )
             turn.say(self.wording.render("system/stopped", loc, team=turn.team))
         elif word is Keyword.START:
             self._start(turn)
