@@ -46,18 +46,19 @@ class Span:
 def parse(text: str) -> tuple[Span, ...]:
     """The spans of "Mon-Fri 09:00-17:00[, Sat 10:00-12:00 ...]"; HoursError if unreadable."""
     spans: list[Span] = []
-    for part in re.split(r"[,;]", text.lower()):
-        if not part.strip():
+    for given in re.split(r"[,;]", text):
+        part = given.strip()
+        if not part:
             continue
-        found = _SPAN.fullmatch(part.strip())
+        found = _SPAN.fullmatch(part.lower())
         if found is None or found["first"] not in DAYS:
-            raise HoursError(f"I can't read {part.strip()!r} as working hours: {_EXAMPLE}.")
+            raise HoursError(f"I can't read {part!r} as working hours: {_EXAMPLE}.")
         last = found["last"] or found["first"]
         if last not in DAYS:
             raise HoursError(f"{last!r} is not a day: use Mon, Tue, Wed, Thu, Fri, Sat or Sun.")
         start, end = _clock(found["start"]), _clock(found["end"])
         if end <= start:
-            raise HoursError(f"In {part.strip()!r} the end comes before the start.")
+            raise HoursError(f"In {part!r} the end comes before the start.")
         first_day, last_day = DAYS.index(found["first"]), DAYS.index(last)
         days = range(first_day, (last_day if last_day >= first_day else last_day + 7) + 1)
         spans.extend(Span(day % 7, start, end) for day in days)
