@@ -186,7 +186,7 @@ def test_alerts_and_acknowledging_them(world: World) -> None:
         )
     browser = world.signed_in("pat")
     browser.get("/admin/alerts")
-    assert "Risk language (self harm)" in browser.text
+    assert "risk language, self harm" in browser.text
     browser.submit("/acknowledge")
     assert "Alert acknowledged" in browser.text
     assert "Acknowledged by Pat Practitioner" in browser.text

@@ -36,6 +36,23 @@ class Facts:
     link: str
 
 
+def describe(alert: Alert) -> str:
+    """ "risk language, suicidal intent", "opted out (STOP) soon after risk language"."""
+    what = KINDS.get(alert.kind, alert.kind.replace("_", " "))
+    if alert.kind == "risk_language" and alert.category:
+        what += ", " + alert.category.replace("_", " ")
+    elif alert.kind == "opted_out" and alert.category == "after_risk":
+        what += " soon after risk language"
+    return what
+
+
+def category(alert: Alert) -> str:
+    """The shortest name for what happened: the risk category, else the kind."""
+    if alert.kind == "risk_language" and alert.category:
+        return alert.category.replace("_", " ")
+    return describe(alert)
+
+
 def initials(name: str) -> str:
     return "".join(f"{word[0].upper()}." for word in name.split() if word[:1].isalpha())
 
@@ -43,9 +60,7 @@ def initials(name: str) -> str:
 def facts(alert: Alert, person: Participant | None, team: Team | None, public_url: str) -> Facts:
     tz = team.timezone if team is not None else "Europe/London"
     local = alert.created_at.astimezone(hours.zone(tz))
-    what = KINDS.get(alert.kind, alert.kind.replace("_", " "))
-    if alert.category and alert.kind == "risk_language":
-        what += ", " + alert.category.replace("_", " ")
+    what = describe(alert)
     if person is not None:
         shown = initials(person.display_name)
         who = f"participant {person.id}" + (f" ({shown})" if shown else "")

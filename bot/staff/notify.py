@@ -25,6 +25,9 @@ OPTIONAL = {CRISIS: "crisis", OPTED_OUT: "opt_out", LOW_RATING: "low_rating"}
 DUTY, OUT_OF_HOURS, LEAD, ADMIN = "duty", "out_of_hours", "lead", "admin"
 LAST_STEP = 2  # 0: duty contacts; 1: the team's leads; 2: the administrators
 EMAIL, SMS = "email", "sms"
+# An opt-out this soon after risk language is a signal of its own (ranked, and notified).
+SOON_AFTER_RISK = timedelta(days=3)
+AFTER_RISK = "after_risk"
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ def raise_alert(session: Session, alert: Alert, team: Team | None = None) -> Ale
     plan its escalation. `team`: the alert's team, if the caller has it at hand."""
     session.add(alert)
     team = team or team_of(session, alert)
-    if not wanted(team, alert.kind):
+    if alert.kind == OPTED_OUT and _soon_after_risk(session, alert):
+        alert.category = AFTER_RISK
+    if not wanted(team, alert):
         return alert
     now = alert.created_at
     contacts = duty_contacts(team, now)
@@ -51,8 +56,27 @@ def raise_alert(session: Session, alert: Alert, team: Team | None = None) -> Ale
     return alert
 
 
-def wanted(team: Team | None, kind: str) -> bool:
-    return kind == RISK or (team is not None and kind in (team.notify_also or []))
+def wanted(team: Team | None, alert: Alert) -> bool:
+    """Risk language always, and an opt-out soon after it; the rest as the team chose."""
+    if alert.kind == RISK or alert.category == AFTER_RISK:
+        return True
+    return team is not None and alert.kind in (team.notify_also or [])
+
+
+def _soon_after_risk(session: Session, alert: Alert) -> bool:
+    if alert.participant_id is None:
+        return False
+    since = alert.created_at - SOON_AFTER_RISK
+    found = session.scalar(
+        select(Alert.id)
+        .where(
+            Alert.participant_id == alert.participant_id,
+            Alert.kind == RISK,
+            Alert.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def team_of(session: Session, alert: Alert) -> Team | None:
