@@ -41,13 +41,20 @@ class Mailbox:
         self._received: list[Received] = []
         self.hold_first = False
         self.holding = threading.Event()  # set while the first message is held
+        self.dropped = 0  # messages whose sender went away before they were accepted
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.hold_first:
             self.hold_first = False
             self.holding.set()
-            # Cancelled by aiosmtpd when the client's connection is lost: never accepted.
-            await asyncio.sleep(60)
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                # aiosmtpd cancels the handler when the client's connection is lost:
+                # the message was never accepted.
+                with self._lock:
+                    self.dropped += 1
+                raise
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self._lock:
