@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, schedule
+from bot.admin import access, schedule, triage
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.schedule.planning import replan
@@ -106,7 +106,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             person=person,
             identities=identities,
             plans=plan_rows,
-            alerts=alerts,
+            alert_cards=triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now()),
             messages=messages,
             check_ins=[_check_in(c) for c in check_ins],
             active=active,
