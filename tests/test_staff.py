@@ -288,3 +288,31 @@ def test_raise_alert_without_a_team_goes_to_the_administrators(duty: Duty) -> No
     [mail] = duty.mail()
     assert mail.to == ("ada@example.org",)
     assert "Who: someone not enrolled" in mail.body
+
+
+def test_team_show_prints_the_settings_and_team_set_refuses_mistakes(
+    duty: Duty, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(*argv: str) -> int:
+        return command.run(duty.world.settings, _parser().parse_args(["team", *argv]))
+
+    duty.team(*DUTY, "--hours", "Mon-Fri 09:00-17:00", "--notify-also", "low_rating")
+    capsys.readouterr()
+    assert run("show", "--team", duty.team_name) == 0
+    shown = capsys.readouterr().out
+    assert "Duty emails:        duty@example.org" in shown
+    assert "Duty phones:        +447400111222" in shown
+    assert "Hours:              Mon-Fri 09:00-17:00" in shown
+    assert "Notified:           risk language, low_rating" in shown
+    assert run("set", "--team", "Riverside CMTH", "--escalate-after", "10") == 1
+    assert "There is no team called 'Riverside CMTH'" in capsys.readouterr().err
+    assert run("set", "--team", duty.team_name, "--escalate-after", "2", "--timezone", "Mars") == 1
+    problems = capsys.readouterr().err
+    assert "Escalate after 5 to 1440 minutes." in problems
+    assert "'Mars' is not a time zone" in problems
+    assert run("set", "--team", duty.team_name, "--duty-email", "none", "--hours", "none") == 0
+    with duty.world.db.read() as session:
+        team = session.get(Team, duty.world.ids["team_a"])
+        assert team is not None
+        assert (team.duty_emails, team.working_hours) == ([], None)
+        assert team.duty_phones == ["+447400111222"]  # not given: unchanged
