@@ -23,6 +23,7 @@ from bot.keywords import Keyword, keyword
 from bot.router import Router
 from bot.safety import RiskMatch, RiskScreen
 from bot.settings import Settings
+from bot.staff.notify import raise_alert
 from bot.types import Inbound, Step
 from bot.wording import Wording
 from store.db import Database
@@ -263,7 +264,8 @@ class Assistant:
                 session.add(message)
                 session.flush()
                 if risk is not None and participant_id is not None:
-                    session.add(
+                    raise_alert(
+                        session,
                         Alert(
                             participant_id=participant_id,
                             kind="risk_language",
@@ -272,7 +274,7 @@ class Assistant:
                             rule=risk.phrase_id,
                             message_id=message.id,
                             created_at=self.clock(),
-                        )
+                        ),
                     )
                 if risk is not None or crisis:
                     team = participant.team if participant else None

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from bot.safety import report as safety_report
 from bot.settings import Settings, get_settings
+from bot.staff import command as staff_command
 from store.db import DatabaseNotReady
 
 
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("name", help="dialog name, e.g. crisis_plan")
     _channel_commands(sub)
     safety_report.add_parser(sub)
+    staff_command.register(sub)
     return parser
 
 
@@ -163,6 +165,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.dialogs_command == "check":
             return commands.dialogs_check(settings)
         return commands.dialogs_graph(settings, args.name)
+    if args.command == "team":
+        return staff_command.run(settings, args)
     if args.command == "db":
         return commands.db_upgrade(settings)
     if args.command == "participant" and args.participant_command == "schedule":

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import gsm, plans
 from bot.safety import RiskMatch
+from bot.staff import hours
 from bot.wording import Wording
 from store.models import Participant, PlanVersion, Team
 
@@ -32,7 +33,7 @@ def crisis_parts(
 
     The first part always opens with the emergency number and the first line to call;
     on SMS the reply is spelt in GSM-7 only, so a name like Siân or a curly apostrophe
-    in a contact never halves what a part holds (docs/clinical-safety.md, H14).
+    in a contact never halves what a part holds (docs/clinical-safety.md, H19).
     """
     version, approved = plans.for_crisis(session, participant.id)
     locale = participant.locale
@@ -190,8 +191,11 @@ def safety_message(
 
 
 def when_seen(team: Team | None, now: datetime | None) -> str:
-    """When somebody at the team will next read messages, in a few plain words."""
-    return DEFAULT_SEEN
+    """When somebody at the team will next read messages, in a few plain words, from the
+    team's working hours (bot/staff/hours.py); "the next working day" without them."""
+    if team is None or now is None:
+        return DEFAULT_SEEN
+    return hours.next_read(team, now)
 
 
 def category_message(

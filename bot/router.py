@@ -24,6 +24,7 @@ from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.safety import RiskMatch, RiskScreen
+from bot.staff.notify import raise_alert
 from bot.wording import Wording
 from store.models import Alert, ChannelIdentity, Message, Participant, Team
 
@@ -80,7 +81,8 @@ class Router:
         if risk is not None:
             if session is not None:
                 team_id = session.scalar(_TEAM_OF_ADDRESS, {"channel": channel, "address": address})
-                session.add(
+                raise_alert(
+                    session,
                     Alert(
                         participant_id=None,
                         team_id=team_id,
@@ -90,7 +92,7 @@ class Router:
                         rule=risk.phrase_id,
                         message_id=message_id,
                         created_at=now,
-                    )
+                    ),
                 )
             sms = channel != "telegram"
             first = self._category(risk, "en", sms=sms)
@@ -130,7 +132,8 @@ class Router:
     def _screen(self, turn: Turn, risk: RiskMatch | None, message_id: int) -> None:
         if risk is None:
             return
-        turn.session.add(
+        raise_alert(
+            turn.session,
             Alert(
                 participant_id=turn.participant.id,
                 team_id=turn.team.id,
@@ -140,7 +143,8 @@ class Router:
                 rule=risk.phrase_id,
                 message_id=message_id,
                 created_at=turn.now,
-            )
+            ),
+            turn.team,
         )
         # Someone else at risk, or harm from others: their own words (what to do for
         # them; the Silent Solution, the abuse helpline) come first, then the message
@@ -240,13 +244,15 @@ class Router:
         )
         turn.say(parts[0])
         turn.participant.more = parts[1:]
-        turn.session.add(
+        raise_alert(
+            turn.session,
             Alert(
                 participant_id=turn.participant.id,
                 kind="crisis_requested",
                 message_id=message_id,
                 created_at=turn.now,
-            )
+            ),
+            turn.team,
         )
 
     def _keyword(self, turn: Turn, word: Keyword) -> None:
@@ -255,6 +261,11 @@ class Router:
             participant.status = OPTED_OUT
             participant.opted_out_at = turn.now
             participant.more = []
+            raise_alert(
+                turn.session,
+                Alert(participant_id=participant.id, kind="opted_out", created_at=turn.now),
+                turn.team,
+            )
             turn.say(self.wording.render("system/stopped", loc, team=turn.team))
         elif word is Keyword.START:
             self._start(turn)

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_USERNAME")
     )
+    # Alert emails to staff (bot/staff/mail.py): smtp://user:password@host:587 or smtps://.
+    smtp_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TOUCHPOINT_SMTP_URL")
+    )
+    mail_from: str | None = Field(
+        default=None, validation_alias=AliasChoices("TOUCHPOINT_MAIL_FROM")
+    )
     session_idle_minutes: int = Field(
         default=30, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_IDLE_MINUTES")
     )

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from bot.admin import (
     account,
     alerts,
+    assign,
     auditlog,
     caseload,
     dashboard,
@@ -113,6 +114,7 @@ def build_admin(
         post("/participants/{pid:int}/appointment", participant.set_appointment),
         post("/participants/{pid:int}/schedule", schedule.save),
         post("/participants/{pid:int}/telegram-link", enrol.telegram_link),
+        post("/participants/{pid:int}/practitioner", assign.save, **leads),
         get(PLAN, review.history),
         get(PLAN + "/review", review.show),
         get(VERSION, review.version),
@@ -123,6 +125,7 @@ def build_admin(
         get(VERSION + "/edit", editing.form),
         post(VERSION + "/edit", editing.submit),
         get("/alerts", alerts.show),
+        get("/alerts/{aid:int}", alerts.one),
         post("/alerts/{aid:int}/acknowledge", alerts.acknowledge),
         get("/teams", teams.index, **leads),
         post("/teams", teams.create, **admins),

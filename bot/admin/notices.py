@@ -15,6 +15,7 @@ NOTICES = {
     "edited": "Your changes are saved and the plan is approved. They have been told what changed.",
     "sent_back": "Sent back. Your note has been sent to them.",
     "acknowledged": "Alert acknowledged.",
+    "assigned": "Named practitioner saved.",
     "appointment": "Next appointment saved.",
     "schedule": "Check-ins saved. What comes next is planned again.",
     "team": "Team settings saved.",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, schedule
+from bot.admin import access, schedule, triage
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.schedule.planning import replan
@@ -89,6 +89,16 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
         practitioner = (
             session.get(Practitioner, person.practitioner_id) if person.practitioner_id else None
         )
+        # Leads and administrators may give them to another practitioner of their team.
+        colleagues = (
+            session.scalars(
+                select(Practitioner)
+                .where(Practitioner.team_id == person.team_id, Practitioner.active.is_(True))
+                .order_by(Practitioner.name)
+            ).all()
+            if ctx.user.is_lead
+            else []
+        )
         ctx.audit(session, "participant.view", "participant", pid)
         return ctx.render(
             "participant.html",
@@ -96,11 +106,12 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             person=person,
             identities=identities,
             plans=plan_rows,
-            alerts=alerts,
+            alert_cards=triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now()),
             messages=messages,
             check_ins=[_check_in(c) for c in check_ins],
             active=active,
             practitioner=practitioner,
+            colleagues=colleagues,
             status_names=STATUS_NAMES,
             error=error,
             telegram_ready=bool(ctx.admin.settings.telegram_bot_username),

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from bot import plans
 from bot.engine.turn import Turn
 from bot.schedule import adjust
-from store.models import Conversation
+from bot.staff.notify import LOW_RATING, raise_alert
+from store.models import Alert, Conversation
 
 Action = Callable[[Turn, Conversation, str | None], None]
 
@@ -31,6 +32,26 @@ def _submit_plan(turn: Turn, conv: Conversation, plan: str | None) -> None:
         return
     version = turn.draft_plan(plan)
     plans.submit(turn.session, version, turn.now)
+
+
+LOW = 3  # a check-in rating (0 to 10) at or below this raises a low_rating alert
+
+
+def _check_rating(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """A low rating is a signal for the team (notified if the team chose so): once a
+    check-in, even if they go BACK and answer again."""
+    data = conv.data or {}
+    rating = data.get("answers", {}).get("rating")
+    if not isinstance(rating, int) or rating > LOW or data.get("low_rating_alert"):
+        return
+    raise_alert(
+        turn.session,
+        Alert(participant_id=turn.participant.id, kind=LOW_RATING, created_at=turn.now),
+        turn.team,
+    )
+    data = plans.copy_json(data)
+    data["low_rating_alert"] = True
+    conv.data = data
 
 
 def _remember_rhythm(conv: Conversation, described: str | None) -> None:
@@ -62,6 +83,7 @@ ACTIONS: dict[str, Action] = {
     "set_name": _set_name,
     "finish_onboarding": _finish_onboarding,
     "submit_plan": _submit_plan,
+    "check_rating": _check_rating,
     # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
     "describe_rhythm": _describe_rhythm,
     "rhythm_often": _rhythm_often,
