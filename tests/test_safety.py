@@ -1,6 +1,6 @@
 """The safety screen: varied risk phrasings match, everyday idioms do not, nothing crashes.
 
-Speed: `python -m bench.screen` (about 150 microseconds per message at the p99 on the
+Speed: `python -m bench.screen` (150-180 microseconds per message at the p99 on the
 shared 2-core dev machine); no timed assertions here.
 """
 

@@ -126,6 +126,10 @@ class Lexicon:
     def _spelled(self, raw: str) -> tuple[str, ...]:
         if expanded := self._textspeak.get(raw):
             return expanded
+        if "'" in raw:  # a contraction the table does not list: "don't" reads "dont"
+            raw = raw.replace("'", "")
+            if expanded := self._textspeak.get(raw):
+                return expanded
         raw = self._spellings.get(raw, raw)
         if self._is_word(raw) or not raw.isalpha():
             return (raw,)

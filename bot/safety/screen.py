@@ -89,7 +89,7 @@ class RiskScreen:
 
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, before spelling and lemmas."""
-    return " ".join(w for w in Characters({}).words(text) if w != CLAUSE)
+    return " ".join(w.replace("'", "") for w in Characters({}).words(text) if w != CLAUSE)
 
 
 def _sources(path: Path) -> list[Path]:

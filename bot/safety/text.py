@@ -4,6 +4,7 @@ Unicode is folded (full-width letters, invisible characters, curly apostrophes),
 emoji in the reviewed table become words, letters spaced out ("k i l l") are
 rejoined, leetspeak between letters is read as letters ("k1ll"), and clause ends
 are kept as CLAUSE so that a rule's exception never reaches across a sentence.
+An apostrophe inside a word stays (as "'") for the lexicon to read "she'll".
 Which words these are (spelling, text-speak, lemmas) is the lexicon's job.
 """
 
@@ -17,6 +18,9 @@ CLAUSE = "\x01"  # stands for a clause end among the words; never in input
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _SYMBOL = re.compile(r"[^\w\s]")
+# An apostrophe inside a word is kept, as "'": the lexicon reads "she'll" as "she
+# will" before it drops it ("shell" is a word of its own).
+APOSTROPHE = "'"
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2018\u2019\u02bc\u2032`\u00b4]+(?=\w)")
 # Three or more single letters in a row, each followed by the same kind of short
 # separator: "k i l l", "d.i.e", "s-e-l-f". Two letters ("u r") are left alone.
@@ -28,7 +32,7 @@ _LEET = re.compile(r"(?<=[a-z])[013457@$!]+(?=[a-z])")
 _LEET_LETTERS = str.maketrans("013457@$!", "oieastasi")
 # Where a sentence or clause ends. A point or comma between digits ("2.5") is not one.
 _CLAUSE = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|[;:!?()\[\]{}\n\r\u2028\u2029\u2013\u2014]")
-_NON_WORD = re.compile(r"[^\w\x01]+|_+")
+_NON_WORD = re.compile(r"[^\w\x01']+|_+|(?<!\w)'+|'+(?!\w)")
 # "dieeee" -> "diee": two letters stay, so "kill" and "feel" are still words; the
 # lexicon tries one letter when two make no word.
 _LONG_RUN = re.compile(r"([^\W\d_])\1{2,}")
@@ -66,7 +70,7 @@ class Characters:
             if self._emoji_pattern is not None:
                 text = self._emoji_pattern.sub(lambda m: self._emoji[m.group()], text)
             text = _SYMBOL.sub(_drop_invisible, text)
-        text = _APOSTROPHE.sub("", text)
+        text = _APOSTROPHE.sub(APOSTROPHE, text)
         text = _SPACED.sub(_rejoin, text)
         text = _LEET.sub(_unleet, text)
         text = _CLAUSE.sub(f" {CLAUSE} ", text)
