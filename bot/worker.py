@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.assistant import Assistant, Clock, utc_now
 from bot.delivery import Dispatcher, build_senders
 from bot.outbox import Policy
+from bot.records import retention
 from bot.schedule.outreach import Outreach
 from bot.schedule.scheduler import Scheduler
 from bot.settings import Settings
@@ -84,7 +85,14 @@ def run(
             settings, db, utc_now, lease=lease, batch=batch, sweep_every=sweep_every
         )
         return asyncio.run(
-            _main(dispatcher, scheduler, once=once, poll_interval=poll_interval, lanes=lanes)
+            _main(
+                dispatcher,
+                scheduler,
+                once=once,
+                poll_interval=poll_interval,
+                lanes=lanes,
+                retain_days=settings.retain_messages_days,
+            )
         )
     finally:
         db.dispose()
@@ -97,6 +105,7 @@ async def _main(
     once: bool,
     poll_interval: float,
     lanes: int = LANES,
+    retain_days: int = 0,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -108,7 +117,7 @@ async def _main(
     try:
         if once:
             return await _once(dispatcher, scheduler)
-        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes)
+        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes, retain_days)
     finally:
         await dispatcher.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -135,6 +144,7 @@ async def run_loops(
     stop: asyncio.Event,
     poll_interval: float,
     lanes: int = LANES,
+    retain_days: int = 0,
 ) -> None:
     """The scheduler and the outbox, `lanes` loops each, until `stop` is set: while one
     waits for the database or the provider, another works. Each loop claims its own jobs
@@ -143,6 +153,8 @@ async def run_loops(
     loops = [_schedule_loop(scheduler, stop, poll_interval, sweeps=n == 0) for n in range(lanes)]
     if dispatcher is not None:
         loops += [_outbox_loop(dispatcher, stop, poll_interval) for _ in range(lanes)]
+    # Message texts past TOUCHPOINT_RETAIN_MESSAGES_DAYS, once a day (bot/records/retention.py).
+    loops.append(retention.daily(scheduler.db, scheduler.clock, retain_days, stop))
     await asyncio.gather(*loops)
 
 
@@ -194,7 +206,11 @@ async def background(
     dispatcher = Dispatcher(db, senders, clock=clock, policy=policy) if senders else None
     scheduler = build_scheduler(settings, db, clock, lease=lease, assistant=assistant)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_loops(dispatcher, scheduler, stop, poll_interval))
+    task = asyncio.create_task(
+        run_loops(
+            dispatcher, scheduler, stop, poll_interval, retain_days=settings.retain_messages_days
+        )
+    )
     log.info("worker %s started inside the web process", scheduler.worker)
     try:
         yield

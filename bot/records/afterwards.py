@@ -1,0 +1,54 @@
+"""What a discharged person gets back when they write in. Their channels were unlinked at
+discharge and nobody confirms an address is still theirs (phone numbers are given to
+someone else after a while), so nothing of their record is sent: no name, no plan, no
+contacts. They still get the numbers to call, and a risk alert still reaches the team.
+The reasoning is in docs/clinical-safety.md (hazard H-DIS-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import crisis
+from bot.engine.turn import Turn
+from bot.keywords import Keyword, keyword
+from bot.safety import RiskMatch
+from bot.wording import Wording
+from store.models import Alert
+
+DISCHARGED = "discharged"
+
+
+def answer(
+    turn: Turn,
+    text: str,
+    risk: RiskMatch | None,
+    message_id: int,
+    wording: Wording,
+    service: dict[str, Any],
+) -> bool:
+    """The replies for one text from a discharged participant; True if risk was found."""
+    locale = turn.participant.locale
+    if risk is not None:
+        _alert(turn, "risk_language", message_id, category=risk.category)
+        turn.say(
+            crisis.safety_message(None, wording, participant=None, team=turn.team, service=service)
+        )
+    if keyword(text) is Keyword.CRISIS:
+        turn.crisis = True
+        _alert(turn, "crisis_requested", message_id)
+        turn.say(wording.render("system/discharged_crisis", locale, team=turn.team))
+    elif risk is None:
+        turn.say(wording.render("system/after_discharge", locale, team=turn.team))
+    return risk is not None
+
+
+def _alert(turn: Turn, kind: str, message_id: int, category: str | None = None) -> None:
+    turn.session.add(
+        Alert(
+            participant_id=turn.participant.id,
+            kind=kind,
+            category=category,
+            message_id=message_id,
+            created_at=turn.now,
+        )
+    )
