@@ -74,7 +74,7 @@ class Router:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
         participant = turn.participant
         if participant.status == afterwards.DISCHARGED:  # the numbers to call, nothing else
-            return afterwards.answer(turn, text, risk, message_id, self.wording, self.service)
+            return afterwards.answer(turn, text, risk, message_id, self.wording)
         self._screen(turn, risk, message_id)
 
         word = keyword(text)

@@ -6,9 +6,6 @@ The reasoning is in docs/clinical-safety.md (hazard H-DIS-1)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot import crisis
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.safety import RiskMatch
@@ -24,21 +21,20 @@ def answer(
     risk: RiskMatch | None,
     message_id: int,
     wording: Wording,
-    service: dict[str, Any],
 ) -> bool:
     """The replies for one text from a discharged participant; True if risk was found."""
-    locale = turn.participant.locale
+    locale, team = turn.participant.locale, turn.team
+    asked = keyword(text) is Keyword.CRISIS
     if risk is not None:
         _alert(turn, "risk_language", message_id, category=risk.category)
-        turn.say(
-            crisis.safety_message(None, wording, participant=None, team=turn.team, service=service)
-        )
-    if keyword(text) is Keyword.CRISIS:
+        turn.say(wording.render("system/discharged_safety", locale, team=team))
+    if asked:
         turn.crisis = True
         _alert(turn, "crisis_requested", message_id)
-        turn.say(wording.render("system/discharged_crisis", locale, team=turn.team))
+        if risk is None:  # else the numbers were just sent
+            turn.say(wording.render("system/discharged_crisis", locale, team=team))
     elif risk is None:
-        turn.say(wording.render("system/after_discharge", locale, team=turn.team))
+        turn.say(wording.render("system/after_discharge", locale, team=team))
     return risk is not None
 
 

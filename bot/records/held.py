@@ -49,8 +49,8 @@ class Held:
 def gather(session: Session, participant: Participant) -> Held:
     pid = participant.id
 
-    def rows(model: type[Any], *where: Any, order: Any = None) -> list[Any]:
-        query = select(model).where(*where).order_by(order if order is not None else model.id)
+    def rows(model: type[Any], *where: Any, order: tuple[Any, ...] = ()) -> list[Any]:
+        query = select(model).where(*where).order_by(*(order or (model.id,)))
         return list(session.scalars(query).all())
 
     identities = rows(ChannelIdentity, ChannelIdentity.participant_id == pid)
@@ -87,7 +87,7 @@ def gather(session: Session, participant: Participant) -> Held:
     names = session.execute(
         select(Practitioner.id, Practitioner.name).where(Practitioner.id.in_(ids))
     )
-    held.practitioners.update(dict(names.tuples().all()))
+    held.practitioners.update({int(row.id): str(row.name) for row in names})
     return held
 
 
