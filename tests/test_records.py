@@ -26,7 +26,8 @@ from store.models import (
     PlanVersion,
     Schedule,
 )
-from tests.admin_html import page_problems, parse as parse_html
+from tests.admin_html import page_problems
+from tests.admin_html import parse as parse_html
 from tests.admin_support import World, admin_world, participant
 
 NHS = "9434765919"  # a valid NHS number (check digit 9)
@@ -68,9 +69,11 @@ def test_nhs_number_at_enrolment_and_on_the_participant_page(world: World) -> No
         {"name": "Robin", "phone": "07400 222333", "nhs_number": "943 476 5918"},
         page="/admin/participants/new",
     )
-    assert pat.response is not None and pat.response.status_code == 400
+    assert pat.response is not None
+    assert pat.response.status_code == 400
     assert "check digit" in pat.text
-    assert pat.page is not None and 'value="943 476 5918"' in pat.response.text  # kept
+    assert pat.page is not None
+    assert 'value="943 476 5918"' in pat.response.text
     pat.submit("/participants/new", {"nhs_number": "943 476 5919"})
     with world.db.read() as session:
         robin = session.scalars(select(Participant).where(Participant.display_name == "Robin"))
@@ -140,7 +143,8 @@ def test_subject_access_export_is_readable_complete_and_valid_fhir(world: World)
     assert data["participant"]["nhs_number"] == NHS
     assert {i["address"] for i in data["channel_identities"]} >= {ALEX_SMS}
     bodies = [(m["direction"], m["body"]) for m in data["messages"]]
-    assert ("in", "I want to die") in bodies and ("in", "CRISIS") in bodies
+    assert ("in", "I want to die") in bodies
+    assert ("in", "CRISIS") in bodies
     assert all(m["created_at"] for m in data["messages"])
     assert [v["number"] for v in data["plan_versions"]] == [1, 2]
     assert data["plan_versions"][0]["sections"]["coping"][0]["by"] == "participant"
@@ -187,7 +191,8 @@ def test_discharge_closes_stops_unlinks_and_keeps_the_numbers(world: World) -> N
     assert "Discharged" in pat.text
     with world.db.read() as session:
         person = session.get(Participant, alex)
-        assert person is not None and person.status == "discharged"
+        assert person is not None
+        assert person.status == "discharged"
         queued = session.scalars(
             select(Message).where(Message.participant_id == alex, Message.status == "queued")
         ).all()
@@ -198,21 +203,28 @@ def test_discharge_closes_stops_unlinks_and_keeps_the_numbers(world: World) -> N
         identities = session.scalars(
             select(ChannelIdentity).where(ChannelIdentity.participant_id == alex)
         ).all()
-        assert identities and all(i.unlinked_at is not None for i in identities)
+        assert identities
+        assert all(i.unlinked_at is not None for i in identities)
         assert session.scalars(select(PlanVersion)).all()  # the record is kept
 
     crisis = "\n".join(_sms(world, "crisis"))
     assert crisis.startswith("In danger now? Call 999.")
     assert "Riverside crisis line: 0800 123 4567" in crisis
     assert "Samaritans" in crisis
-    assert "Walk the dog" not in crisis and "Mum" not in crisis and "Alex" not in crisis
+    assert "Walk the dog" not in crisis
+    assert "Mum" not in crisis
+    assert "Alex" not in crisis
     risk = "\n".join(_sms(world, "i want to kill myself"))
-    assert "Call 999" in risk and "Mum" not in risk and "Alex" not in risk
+    assert "Call 999" in risk
+    assert "Mum" not in risk
+    assert "Alex" not in risk
     other = "\n".join(_sms(world, "hi can I start again"))
-    assert "ended" in other and "CRISIS" in other
+    assert "ended" in other
+    assert "CRISIS" in other
     with world.db.read() as session:
         kinds = session.scalars(select(Alert.kind).where(Alert.participant_id == alex)).all()
-        assert kinds.count("crisis_requested") == 2 and kinds.count("risk_language") == 2
+        assert kinds.count("crisis_requested") == 2
+        assert kinds.count("risk_language") == 2
         # Nothing new is planned for them, and their closing message is the only one queued.
         replan(session, alex, world.clock())
         assert not session.scalars(
@@ -224,7 +236,8 @@ def test_discharge_closes_stops_unlinks_and_keeps_the_numbers(world: World) -> N
     pat.submit(
         "/participants/new", {"name": "Jo", "phone": "07400 123456"}, page="/admin/participants/new"
     )
-    assert pat.response is not None and pat.response.status_code == 200, pat.text
+    assert pat.response is not None
+    assert pat.response.status_code == 200, pat.text
     reply = "\n".join(_sms(world, "hello"))
     assert "ended" not in reply
 
@@ -253,8 +266,10 @@ def test_only_an_administrator_erases_and_a_tombstone_is_all_that_is_left(world:
         [tomb] = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "participant.erase")
         ).all()
-    assert tomb.record_id == alex and tomb.actor == f"practitioner:{world.ids['ada']}"
+    assert tomb.record_id == alex
+    assert tomb.actor == f"practitioner:{world.ids['ada']}"
     assert tomb.detail["reason"] == "Enrolled in error"
-    assert "Alex" not in json.dumps(tomb.detail) and NHS not in json.dumps(tomb.detail)
+    assert "Alex" not in json.dumps(tomb.detail)
+    assert NHS not in json.dumps(tomb.detail)
     # Their number now belongs to nobody: a text from it gets no personal data.
     assert "isn't linked to anyone" in "\n".join(_sms(world, "CRISIS"))
