@@ -20,6 +20,7 @@ from bot import plans
 from bot.assistant import Assistant
 from bot.records import retention
 from bot.records.discharge import discharge
+from bot.records.erase import erase
 from bot.types import Channel, Inbound
 from store.db import Database
 from store.models import AuditEvent, Message, Participant, PlanVersion
@@ -203,3 +204,33 @@ def test_a_discharged_person_in_the_console_still_gets_the_numbers(stack: Stack)
     assert reply.startswith("In danger now? Call 999.")
     assert "Auntie Bee" not in reply
     assert "Alex" not in reply
+
+
+def test_erasure_while_the_database_stays_open_leaves_no_trace_in_its_files(
+    tmp_path: Path, migrated_template: Path
+) -> None:
+    """As from the admin page: the server keeps the database open. Without secure_delete
+    the words stay in the freed space; without the checkpoint, in the WAL's old pages."""
+    db = tmp_path / "touchpoint.db"
+    shutil.copyfile(migrated_template, db)
+    url = f"sqlite:///{db}"
+    stack = Stack(url, make_settings(url))
+    try:
+        with stack.db.read() as session:
+            assert session.connection().exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        jo = stack.add_participant("Jo", phone=PHONE)
+        marker = f"marker-{uuid.uuid4().hex}"
+        stack.send(jo, f"remember {marker}", channel=Channel.SMS, address=E164)
+        other = stack.add_participant("Sam")
+        for n in range(300):
+            stack.send(other, f"filler message number {n} " + "x" * 80)
+        assert _found(db, marker.encode())
+        erased = erase(
+            stack.db, jo, reason="Enrolled in error", actor="test", now=datetime.now(UTC)
+        )
+        assert erased.wal_truncated is True
+        assert erased.rows["message"] >= 2  # what they sent and what they were sent
+        assert _found(db, marker.encode()) == []
+        assert stack.say(other, "MENU")  # the others carry on
+    finally:
+        stack.db.dispose()
