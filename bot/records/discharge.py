@@ -41,7 +41,7 @@ def discharge(
         .where(
             Message.participant_id == pid, Message.direction == "out", Message.status == "queued"
         )
-        .values(status="failed", error_code=DISCHARGED, next_attempt_at=None, updated_at=now)
+        .values(status="cancelled", error_code=DISCHARGED, next_attempt_at=None, updated_at=now)
     )
     cancelled = cast(CursorResult[Any], session.execute(queued)).rowcount
     session.execute(delete(Job).where(Job.participant_id == pid, Job.status == jobs.PENDING))

@@ -20,7 +20,7 @@ from store.db import Database
 from store.models import Message
 
 log = logging.getLogger(__name__)
-BATCH = 200  # rows emptied in one write
+BATCH = 100  # rows emptied in one write (bench/retention.py)
 PAUSE_S = 0.005  # between two writes: another writer's turn
 EVERY = timedelta(days=1)
 _PENDING = ("queued", "sending")
