@@ -273,3 +273,46 @@ def test_only_an_administrator_erases_and_a_tombstone_is_all_that_is_left(world:
     assert NHS not in json.dumps(tomb.detail)
     # Their number now belongs to nobody: a text from it gets no personal data.
     assert "isn't linked to anyone" in "\n".join(_sms(world, "CRISIS"))
+
+
+def test_print_view_has_a_running_header_and_footer_and_a_banner_when_not_approved(
+    world: World,
+) -> None:
+    with world.db.write() as session:
+        person = session.get(Participant, world.ids["alex"])
+        assert person is not None
+        person.nhs_number = NHS
+        person.display_name = 'Al "x" } @page { content: </style>'  # typed by someone
+    world.plan_version("alex", sections=PLAN, status="approved", by=world.ids["pat"])
+    world.plan_version("alex", sections=PLAN)
+    pat = world.signed_in("pat")
+    base = f"/admin/participants/{world.ids['alex']}/plans/crisis/versions"
+    for number, approved in ((1, True), (2, False)):
+        pat.get(f"{base}/{number}/print")
+        assert pat.page is not None
+        [sheet] = [
+            link.get("href")
+            for link in pat.page.find_all("link")
+            if "print.css" in link.get("href")
+        ]
+        assert sheet == f"{base}/{number}/print.css"
+        banner = pat.page.find_all("div", **{"class": "unapproved"})
+        assert bool(banner) is not approved
+        assert "943 476 5919" in pat.text
+        css = pat.client.get(sheet)
+        assert css.status_code == 200
+        assert css.headers["content-type"].startswith("text/css")
+        rules = css.text
+        assert "@top-left" in rules
+        assert "@bottom-right" in rules
+        assert '"Page " counter(page) " of " counter(pages)' in rules
+        assert "943 476 5919" in rules
+        assert f"version {number}" in rules
+        assert "Printed 2 Mar 2026" in rules
+        assert ("NOT APPROVED" in rules) is not approved
+        # What the person typed cannot end the string or the rule.
+        assert "</style>" not in rules
+        assert '"x"' not in rules
+        assert rules.count("{") == rules.count("}")
+    bo = world.signed_in("bo")
+    assert bo.client.get(f"{base}/1/print.css").status_code == 404
