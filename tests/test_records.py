@@ -80,6 +80,7 @@ def test_nhs_number_at_enrolment_and_on_the_participant_page(world: World) -> No
         pid = robin.one().id
     pat.get(f"/admin/participants/{pid}")
     assert "943 476 5919" in pat.text
+    assert "Message texts are removed 365 days after they were sent" in pat.text  # the policy
     assert not page_problems(pat.page)
     # Changed, then refused when wrong, from the participant page.
     alex = world.ids["alex"]

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, or_, select, tuple_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from bot.admin import audit
+from bot.records.held import their_messages
 from store.db import Database
 from store.models import (
     Alert,
@@ -79,19 +80,7 @@ def erase(
 def _delete_everything(session: Session, pid: int) -> dict[str, int]:
     if session.get(Participant, pid, with_for_update=True) is None:
         raise EraseError(f"There is no participant {pid}.")
-    addresses = session.execute(
-        select(ChannelIdentity.channel, ChannelIdentity.address).where(
-            ChannelIdentity.participant_id == pid
-        )
-    ).all()
-    # Their messages, and any that came from their addresses before they were known.
-    theirs = Message.participant_id == pid
-    if addresses:
-        unknown = and_(
-            Message.participant_id.is_(None),
-            tuple_(Message.channel, Message.address).in_([tuple(a) for a in addresses]),
-        )
-        theirs = or_(theirs, unknown)
+    theirs = their_messages(session, pid)
     message_ids = select(Message.id).where(theirs).scalar_subquery()
     plan_ids = select(Plan.id).where(Plan.participant_id == pid).scalar_subquery()
     steps = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import ColumnElement, and_, inspect, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -46,6 +46,24 @@ class Held:
     practitioners: dict[int, str]  # id -> name, for everyone named anywhere above
 
 
+def their_messages(session: Session, pid: int) -> ColumnElement[bool]:
+    """Their messages, and any that came from (or went to) their addresses before they
+    were known: the export shows them, erasure deletes them."""
+    addresses = session.execute(
+        select(ChannelIdentity.channel, ChannelIdentity.address).where(
+            ChannelIdentity.participant_id == pid
+        )
+    ).all()
+    theirs: ColumnElement[bool] = Message.participant_id == pid
+    if not addresses:
+        return theirs
+    unknown = and_(
+        Message.participant_id.is_(None),
+        tuple_(Message.channel, Message.address).in_([tuple(a) for a in addresses]),
+    )
+    return or_(theirs, unknown)
+
+
 def gather(session: Session, participant: Participant) -> Held:
     pid = participant.id
 
@@ -72,7 +90,7 @@ def gather(session: Session, participant: Participant) -> Held:
     held = Held(
         participant=participant,
         identities=identities,
-        messages=rows(Message, Message.participant_id == pid),
+        messages=rows(Message, their_messages(session, pid)),
         conversations=rows(Conversation, Conversation.participant_id == pid),
         plans=plans_,
         versions=versions,
