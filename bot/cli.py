@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bot.records import commands as records
 from bot.safety import report as safety_report
 from bot.settings import Settings, get_settings
 from bot.staff import command as staff_command
@@ -42,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--team", required=True, help="team name (created if it does not exist)")
     add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
+    add.add_argument("--nhs-number", help="their NHS number (10 digits), if known")
     _schedule_command(p_sub)
+    records.register(p_sub)
 
     practitioner = sub.add_parser("practitioner", help="practitioner accounts")
     pr_sub = practitioner.add_subparsers(
@@ -171,9 +174,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.db_upgrade(settings)
     if args.command == "participant" and args.participant_command == "schedule":
         return commands.participant_schedule(settings, args)
+    if args.command == "participant" and args.participant_command in records.NAMES:
+        return records.run(settings, args)
     if args.command == "participant":
         return commands.participant_add(
-            settings, name=args.name, team=args.team, phone=args.phone, telegram=args.telegram
+            settings,
+            name=args.name,
+            team=args.team,
+            phone=args.phone,
+            telegram=args.telegram,
+            nhs_number=args.nhs_number,
         )
     if args.command == "chat":
         return commands.chat(settings, args.participant)

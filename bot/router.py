@@ -1,5 +1,6 @@
 """Routing one message: an ordered list of cheap checks, the first that matches answers.
 
+0. a discharged person gets the numbers to call and nothing of their record
 1. the safety screen, on every text (it replies and raises an alert; routing goes on)
 2. global keywords (CRISIS and help-seeking phrasings before anything else)
 3. opted-out people: CRISIS, HELP and the safety message as ever; START opts back in;
@@ -23,6 +24,7 @@ from bot import crisis, gsm
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
+from bot.records import afterwards
 from bot.safety import RiskMatch, RiskScreen
 from bot.staff.notify import raise_alert
 from bot.wording import Wording
@@ -159,6 +161,8 @@ class Router:
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
         participant = turn.participant
+        if participant.status == afterwards.DISCHARGED:  # the numbers to call, nothing else
+            return afterwards.answer(turn, text, risk, message_id, self.wording)
         self._screen(turn, risk, message_id)
 
         word = keyword(text)

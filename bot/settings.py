@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(
         default=30, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_IDLE_MINUTES")
     )
+    # Message texts older than this are removed by the worker, every day (0: kept).
+    retain_messages_days: int = Field(
+        default=365, ge=0, validation_alias=AliasChoices("TOUCHPOINT_RETAIN_MESSAGES_DAYS")
+    )
     session_max_hours: int = Field(
         default=12, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_MAX_HOURS")
     )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.assistant import Assistant, Clock, utc_now
 from bot.delivery import Dispatcher, build_senders
 from bot.outbox import Policy
+from bot.records import retention
 from bot.schedule.outreach import Outreach
 from bot.schedule.scheduler import Scheduler
 from bot.settings import Settings
@@ -93,7 +94,15 @@ def run(
         )
         desk = staff.Desk(db, mailer, clock=utc_now, public_url=settings.public_url, policy=policy)
         return asyncio.run(
-            _main(dispatcher, scheduler, desk, once=once, poll_interval=poll_interval, lanes=lanes)
+            _main(
+                dispatcher,
+                scheduler,
+                desk,
+                once=once,
+                poll_interval=poll_interval,
+                lanes=lanes,
+                retain_days=settings.retain_messages_days,
+            )
         )
     finally:
         db.dispose()
@@ -107,6 +116,7 @@ async def _main(
     once: bool,
     poll_interval: float,
     lanes: int = LANES,
+    retain_days: int = 0,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -118,7 +128,7 @@ async def _main(
     try:
         if once:
             return await _once(dispatcher, scheduler, desk)
-        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes, desk)
+        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes, desk, retain_days)
     finally:
         await dispatcher.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -151,6 +161,7 @@ async def run_loops(
     poll_interval: float,
     lanes: int = LANES,
     desk: staff.Desk | None = None,
+    retain_days: int = 0,
 ) -> None:
     """The scheduler and the outbox, `lanes` loops each, until `stop` is set: while one
     waits for the database or the provider, another works. Each loop claims its own jobs
@@ -162,6 +173,8 @@ async def run_loops(
         loops += [_outbox_loop(dispatcher, stop, poll_interval) for _ in range(lanes)]
     if desk is not None:
         loops.append(staff.run(desk, stop, poll_interval))
+    # Message texts past TOUCHPOINT_RETAIN_MESSAGES_DAYS, once a day (bot/records/retention.py).
+    loops.append(retention.daily(scheduler.db, scheduler.clock, retain_days, stop))
     await asyncio.gather(*loops)
 
 
@@ -220,7 +233,16 @@ async def background(
         policy=policy,
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(run_loops(dispatcher, scheduler, stop, poll_interval, desk=desk))
+    task = asyncio.create_task(
+        run_loops(
+            dispatcher,
+            scheduler,
+            stop,
+            poll_interval,
+            desk=desk,
+            retain_days=settings.retain_messages_days,
+        )
+    )
     log.info("worker %s started inside the web process", scheduler.worker)
     try:
         yield

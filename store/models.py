@@ -153,6 +153,9 @@ class Participant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A made-up service user for the simulator; never a real person.
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Ten digits, check digit verified (bot/records/nhs_number.py); None: not known.
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship()
 
@@ -167,6 +170,9 @@ class ChannelIdentity(Base):
     address: Mapped[str] = mapped_column(String(120))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set at discharge: nothing is sent here any more, and the address may be enrolled
+    # again; until then a CRISIS from it still gets the numbers to call.
+    unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invite(Base):
@@ -217,7 +223,8 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     external_id: Mapped[str | None] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
-    # in: received | out: inline, queued, sending, sent, delivered, failed, undeliverable
+    # in: received | out: inline, queued, sending, sent, delivered, failed, undeliverable,
+    # cancelled (queued when the person was discharged)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -21,6 +21,10 @@ NOTICES = {
     "team": "Team settings saved.",
     "practitioner": "Practitioner saved.",
     "team_created": "Team created.",
+    "nhs_number": "NHS number saved.",
+    "discharged": "Discharged. Their closing message is on its way; nothing more will be sent.",
+    "discharge_unconfirmed": "Not discharged: tick the box to confirm, then press Discharge.",
+    "erased": "The record has been erased. Only the audit entry is kept.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 
