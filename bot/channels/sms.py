@@ -54,6 +54,7 @@ _PROVIDER_STATUS = {
 }
 _RANK = {"queued": 0, "sending": 1, "inline": 1, "sent": 2, "failed": 2}
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_QUOTE = {'"': "&quot;"}
 E164_CACHE_SIZE = 4096  # distinct senders remembered (~1 MB): the busy ones of an hour
 
 
@@ -101,9 +102,15 @@ class SmsWebhook:
                 step = await self._db.step(self._assistant.handle, inbound)
         except OperationalError:
             return self._reject("unavailable", 503)
-        response = Response(twiml(step.replies), media_type="application/xml")
+        response = Response(self._twiml(step), media_type="application/xml")
         self._count(step, started)
         return response
+
+    def _twiml(self, step: Step) -> str:
+        """The replies, each asking Twilio to report on it: a reply that nothing reports
+        on is handed to the outbox (bot/inline.py)."""
+        callback = self._public + STATUS_PATH + "?message="
+        return twiml(step.replies, tuple(f"{callback}{id_}" for id_ in step.reply_ids))
 
     async def status(self, request: Request) -> Response:
         form = await self._signed_form(request, STATUS_PATH)
@@ -186,13 +193,15 @@ class SmsWebhook:
                 self._metrics.crisis_reply_latency.labels("sms").observe(took)
 
 
-def twiml(replies: tuple[str, ...]) -> str:
-    """Replies as TwiML: one <Message> per 1,600 characters. The same document as
-    twilio's MessagingResponse writes (tests compare them), without building an
-    ElementTree for it on every message."""
+def twiml(replies: tuple[str, ...], actions: tuple[str, ...] = ()) -> str:
+    """Replies as TwiML: one <Message> per 1,600 characters, with `actions[i]` (if given)
+    as the status callback of reply i. The same document as twilio's MessagingResponse
+    writes (tests compare them), without building an ElementTree for it on every message."""
+    opening = [f'<Message action="{escape(a, _QUOTE)}">' for a in actions]
+    opening += ["<Message>"] * (len(replies) - len(opening))
     messages = [
-        f"<Message>{escape(part)}</Message>"
-        for reply in replies
+        f"{start}{escape(part)}</Message>"
+        for reply, start in zip(replies, opening, strict=True)
         for part in outbox.split(_NOT_XML.sub("", reply), SMS_LIMIT)
         if part
     ]
