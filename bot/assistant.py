@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.engine.actions import ACTIONS
@@ -26,7 +26,7 @@ from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
 from bot.settings import Settings
 from bot.types import Inbound, Step
 from bot.wording import Wording
-from store.db import Database
+from store.db import UNAVAILABLE, Database
 from store.models import (
     Alert,
     ChannelIdentity,
@@ -127,7 +127,7 @@ class Assistant:
                 return self._handle(session, inbound, text, risk, inline_limit, now)
         except _Duplicate:
             return self.duplicate(inbound)
-        except OperationalError:
+        except UNAVAILABLE:
             raise  # the database is down or locked: the channel spools it (bot/channels/outage.py)
         except Exception:
             log.exception("message handling failed; sending the fallback reply")
@@ -282,6 +282,8 @@ class Assistant:
                 )
         except IntegrityError:
             return self.duplicate(inbound)
+        except UNAVAILABLE:
+            raise  # gone since the first try: the channel spools it, the replay retries it
         except Exception:
             log.exception("the fallback reply failed too")
             if not replies:

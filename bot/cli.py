@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     graph = d_sub.add_parser("graph", help="print a Mermaid diagram of a compiled dialog")
     graph.add_argument("name", help="dialog name, e.g. crisis_plan")
     _channel_commands(sub)
+    spool = sub.add_parser("spool", help="messages kept while the database was unavailable")
+    s_sub = spool.add_subparsers(dest="spool_command", required=True, metavar="SUBCOMMAND")
+    s_sub.add_parser("replay", help="put them in the database now (serve also does it)")
     return parser
 
 
@@ -195,6 +198,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             sweep_every=args.sweep_every,
             lanes=max(1, min(16, args.lanes)),
         )
+    if args.command == "spool":
+        from bot.replay import command
+
+        return command(settings)
     if args.command == "telegram":
         return commands.telegram_set_webhook(settings)
     if args.command == "invite":

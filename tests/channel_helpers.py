@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,6 +56,7 @@ class Clock:
 def channel_settings(db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
+        "spool_dir": Path(tempfile.mkdtemp(prefix="touchpoint-spool-")),
         "public_url": PUBLIC_URL,
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,

@@ -18,7 +18,6 @@ from xml.sax.saxutils import escape
 
 import phonenumbers
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -27,11 +26,12 @@ from twilio.request_validator import RequestValidator
 from bot import outbox
 from bot.assistant import Assistant, Clock
 from bot.channels.exchange import answer_directly, text_only_reply
+from bot.channels.outage import Outage
 from bot.delivery import STATUS_PATH, TWILIO_OPTED_OUT
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.types import Channel, Inbound, Step
-from store.db import Database
+from store.db import UNAVAILABLE, Database
 from store.models import Message
 
 INBOUND_PATH = "/webhooks/twilio/sms"
@@ -74,7 +74,12 @@ class BadRequest(Exception):
 
 class SmsWebhook:
     def __init__(
-        self, settings: Settings, assistant: Assistant, metrics: Metrics, clock: Clock
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        metrics: Metrics,
+        clock: Clock,
+        outage: Outage,
     ) -> None:
         token = settings.twilio_auth_token
         self._validator = RequestValidator(token.get_secret_value()) if token else None
@@ -84,6 +89,7 @@ class SmsWebhook:
         self._db = assistant.db
         self._metrics = metrics
         self._clock = clock
+        self._outage = outage
 
     async def inbound(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -95,16 +101,26 @@ class SmsWebhook:
             return self._reject("malformed", 400)
         body = form.get("Body", "")
         inbound = Inbound(Channel.SMS, e164(form.get("From", ""), self._region), body, sid)
+        media = not body.strip() and _num_media(form) > 0
         try:
-            if not body.strip() and _num_media(form) > 0:
+            if media:
                 step = await self._db.step(self._media_only, inbound)
             else:
                 step = await self._db.step(self._assistant.handle, inbound)
-        except OperationalError:
-            return self._reject("unavailable", 503)
+        except UNAVAILABLE:
+            return self._unavailable(inbound, media=media)
         response = Response(self._twiml(step), media_type="application/xml")
         self._count(step, started)
         return response
+
+    def _unavailable(self, inbound: Inbound, *, media: bool) -> Response:
+        """The database is down or locked: keep the message in the spool, answer from
+        what was made at start-up (bot/channels/outage.py)."""
+        replies = self._outage.keep(inbound, kind="media" if media else "text", now=self._clock())
+        if replies is None:
+            return self._reject("unavailable", 503)  # not kept: Twilio may send it again
+        self._metrics.spooled.labels("sms").inc()
+        return Response(twiml(tuple(replies)), media_type="application/xml")
 
     def _twiml(self, step: Step) -> str:
         """The replies, each asking Twilio to report on it: a reply that nothing reports
@@ -132,7 +148,7 @@ class SmsWebhook:
                 known_id,
                 self._clock(),
             )
-        except OperationalError:
+        except UNAVAILABLE:
             return self._reject("unavailable", 503)
         if ours in ("undelivered", "failed"):
             self._metrics.delivery_failures.labels("sms", "provider").inc()
