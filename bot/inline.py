@@ -106,6 +106,9 @@ def hand_over_unconfirmed(db: Database, now: datetime, within: timedelta = CONFI
                     Message.direction == "out",
                     Message.status == INLINE,
                     Message.channel.in_(CONFIRMED_BY_CALLBACK),
+                    # Written with a status callback of its own: never a reply from
+                    # before migration 0006, which nothing could have confirmed.
+                    Message.reply_to_id.is_not(None),
                     Message.created_at <= now - within,
                 )
             )
