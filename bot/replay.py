@@ -79,12 +79,9 @@ async def keep_replaying(
 ) -> None:
     """While the web app runs: replay whatever waits, whenever the database takes it."""
     while not stop.is_set():
-        if spool.waiting():
-            try:
+        try:
+            if spool.waiting():
                 done = await asyncio.to_thread(replay, assistant, spool)
-            except Exception:
-                log.exception("replaying the spool failed; trying again shortly")
-            else:
                 if done.stored or done.duplicates:
                     log.info(
                         "spool: %d messages replayed, %d already stored, %d waiting",
@@ -92,6 +89,8 @@ async def keep_replaying(
                         done.duplicates,
                         done.left,
                     )
+        except Exception:
+            log.exception("replaying the spool at %s failed; trying again shortly", spool.folder)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -26,6 +28,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.web.app import TELEGRAM_PATH, create_app
 from store.db import Database
 from store.models import Message
+from store.spool import Spool
 
 ACCOUNT_SID = "AC" + "7" * 32
 AUTH_TOKEN = "f" * 32
@@ -170,3 +173,12 @@ def write_lock(db_url: str) -> Iterator[None]:
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+async def spool_replayed(settings: Settings, timeout: float = 10) -> None:
+    """Until the app has replayed its spool by itself (every 2 seconds)."""
+    spool = Spool(settings.spool_dir)
+    deadline = time.monotonic() + timeout
+    while spool.waiting():
+        assert time.monotonic() < deadline, "the spool was not replayed"
+        await asyncio.sleep(0.1)

@@ -19,7 +19,7 @@ import store.db
 from bot import outbox
 from bot.channels.sms import _NOT_XML, e164, twiml
 from bot.fakes.twilio import UNSUBSCRIBED_NUMBER, sign
-from bot.replay import replay
+from bot.replay import Replayed, replay
 from store.models import Alert, Message, Participant
 from store.spool import Spool
 from tests.channel_helpers import (
@@ -37,6 +37,7 @@ from tests.channel_helpers import (
     running_app,
     signature,
     sms_form,
+    spool_replayed,
     write_lock,
 )
 
@@ -372,9 +373,8 @@ async def test_a_locked_database_spools_answers_and_replays_at_the_original_time
         assert "reply as soon as I can" in answers[3][0]
         env.clock.advance(minutes=10)  # the database comes back later
 
-        done = replay(env.assistant, Spool(env.settings.spool_dir))
+        await spool_replayed(env.settings)
 
-        assert (done.stored, done.duplicates, done.left) == (4, 0, 0)
         stored = messages(env.db, direction="in")
         assert sorted(m.external_id for m in stored) == sorted(texts)  # each once
         assert {m.created_at for m in stored} == {sent_at}
@@ -386,7 +386,8 @@ async def test_a_locked_database_spools_answers_and_replays_at_the_original_time
         assert {m.status for m in messages(env.db, direction="out")} == {"queued"}
         await text(env, "CRISIS", "SM" + "6" * 30 + "a1")
         assert count_messages(env.db, direction="in") == 4
-        assert not Spool(env.settings.spool_dir).waiting()
+        spool = Spool(env.settings.spool_dir)
+        assert replay(env.assistant, spool) == Replayed(stored=0, duplicates=0, left=0)
 
 
 @pytest.mark.asyncio

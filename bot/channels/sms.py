@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 import phonenumbers
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -108,15 +109,16 @@ class SmsWebhook:
             else:
                 step = await self._db.step(self._assistant.handle, inbound)
         except UNAVAILABLE:
-            return self._unavailable(inbound, media=media)
+            return await self._unavailable(inbound, media=media)
         response = Response(self._twiml(step), media_type="application/xml")
         self._count(step, started)
         return response
 
-    def _unavailable(self, inbound: Inbound, *, media: bool) -> Response:
+    async def _unavailable(self, inbound: Inbound, *, media: bool) -> Response:
         """The database is down or locked: keep the message in the spool, answer from
         what was made at start-up (bot/channels/outage.py)."""
-        replies = self._outage.keep(inbound, kind="media" if media else "text", now=self._clock())
+        kind = "media" if media else "text"
+        replies = await run_in_threadpool(self._outage.keep, inbound, kind=kind, now=self._clock())
         if replies is None:
             return self._reject("unavailable", 503)  # not kept: Twilio may send it again
         self._metrics.spooled.labels("sms").inc()

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import Message as TelegramMessage
@@ -90,14 +91,14 @@ class TelegramWebhook:
         try:
             step = await self._assistant.db.step(self._handle, message, address, inbound_id)
         except UNAVAILABLE:
-            return self._unavailable(message, address, inbound_id, started)
+            return await self._unavailable(message, address, inbound_id, started)
         self._count(step)
         if step.duplicate:
             return PlainTextResponse("")
         task = BackgroundTask(self._send, address, step.replies, started, step.crisis)
         return PlainTextResponse("", background=task)
 
-    def _unavailable(
+    async def _unavailable(
         self, message: TelegramMessage, address: str, inbound_id: str, started: float
     ) -> Response:
         """The database is down or locked: a text is kept in the spool and answered from
@@ -109,7 +110,7 @@ class TelegramWebhook:
             return self._reject("unavailable", 503)
         edited = message.edit_date is not None
         inbound = Inbound(Channel.TELEGRAM, address, text, inbound_id, edited=edited)
-        replies = self._outage.keep(inbound, now=self._clock())
+        replies = await run_in_threadpool(self._outage.keep, inbound, now=self._clock())
         if replies is None:
             return self._reject("unavailable", 503)
         self._metrics.spooled.labels("telegram").inc()
