@@ -45,6 +45,12 @@ def replay(assistant: Assistant, spool: Spool) -> Replayed:
             step = _step(assistant, message)
         except UNAVAILABLE:
             return Replayed(stored, duplicates, len(waiting) - done)
+        except Exception:
+            # Not the database: this message can't be replayed (a channel this version
+            # does not know, say). It must not hold up the rest.
+            log.exception("spooled message %s can't be replayed", path.name)
+            spool.set_aside(path)
+            continue
         spool.remove(path)
         if step.duplicate:
             duplicates += 1

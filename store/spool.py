@@ -5,7 +5,8 @@ One file a message, named after its channel and provider id (a provider's retry 
 on the same name and keeps the first), written to a temporary name, flushed to disk
 (fsync), then renamed into place and the folder flushed too: once `append` returns, the
 message survives a crash or a power cut, and the provider may be answered. `take`
-lists what is waiting, oldest first; `remove` drops a message once the database has it.
+lists what is waiting, oldest first; `remove` drops a message once the database has it;
+`set_aside` moves one that can't be replayed to `damaged/`.
 The files hold what people wrote: the folder is made readable by its owner only.
 """
 
@@ -82,16 +83,22 @@ class Spool:
             except FileNotFoundError:
                 continue  # another process replayed it just now
             except (ValueError, TypeError, KeyError):
-                log.error("spooled message %s can't be read; moved to %s/", path.name, _DAMAGED)
-                (self.folder / _DAMAGED).mkdir(mode=0o700, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):
-                    path.replace(self.folder / _DAMAGED / path.name)
+                log.error("spooled message %s can't be read", path.name)
+                self.set_aside(path)
         found.sort(key=lambda item: (item[1].received_at, item[0].name))
         return found
 
     def waiting(self) -> bool:
         """Whether anything is waiting (cheap: one look at the folder)."""
         return next(self._files(), None) is not None
+
+    def set_aside(self, path: Path) -> None:
+        """Move a message that can't be replayed to `damaged/`, for a person to look at,
+        so that it no longer holds up the others."""
+        log.error("spooled message %s moved to %s/", path.name, self.folder / _DAMAGED)
+        (self.folder / _DAMAGED).mkdir(mode=0o700, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.replace(self.folder / _DAMAGED / path.name)
 
     def remove(self, path: Path) -> None:
         path.unlink(missing_ok=True)

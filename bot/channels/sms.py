@@ -154,7 +154,8 @@ class SmsWebhook:
             return self._reject("unavailable", 503)
         if ours in ("undelivered", "failed"):
             self._metrics.delivery_failures.labels("sms", "provider").inc()
-        return PlainTextResponse("")
+        # Empty TwiML: the answer a <Message action="..."> callback may be read for.
+        return Response(twiml(()), media_type="application/xml")
 
     def _media_only(self, inbound: Inbound) -> Step:
         return answer_directly(
