@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import tempfile
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -59,7 +60,8 @@ class Clock:
 def channel_settings(db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
-        "spool_dir": Path(tempfile.mkdtemp(prefix="touchpoint-spool-")),
+        # Made only if a message is spooled (store/spool.py creates it then).
+        "spool_dir": Path(tempfile.gettempdir()) / f"touchpoint-spool-{uuid.uuid4().hex}",
         "public_url": PUBLIC_URL,
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,
