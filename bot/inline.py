@@ -1,7 +1,7 @@
 """Replies given inline, in the HTTP answer to a webhook (TwiML), and what makes them
 safe: each is recorded with the message it answers; a provider's retry of that message
 gets the same replies again; one that no status callback confirms is handed to the
-outbox. See docs/deployment.md, "Replies that never reached Twilio"."""
+outbox. See docs/deployment.md, "Delivery guarantee" (inline SMS replies)."""
 
 from __future__ import annotations
 

@@ -12,12 +12,9 @@ from datetime import datetime
 from bot.assistant import Assistant
 from bot.keywords import Keyword, keyword
 from bot.types import Inbound
-from store.db import UNAVAILABLE
 from store.spool import Spool, Spooled
 
 log = logging.getLogger(__name__)
-
-__all__ = ["UNAVAILABLE", "Outage"]
 
 
 class Outage:
