@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import DialogSet
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
+from bot.inline import Owed, owed, record
 from bot.keywords import Keyword, keyword
 from bot.router import Router
 from bot.safety import RiskMatch, RiskScreen
@@ -26,7 +27,7 @@ from bot.settings import Settings
 from bot.staff.notify import raise_alert
 from bot.types import Inbound, Step
 from bot.wording import Wording
-from store.db import Database
+from store.db import UNAVAILABLE, Database
 from store.models import (
     Alert,
     ChannelIdentity,
@@ -111,22 +112,32 @@ class Assistant:
         self.engine = Engine(self.dialogs, self.wording)
         self.router = Router(self.engine, self.wording, self.screen, self.service)
 
-    def handle(self, inbound: Inbound, *, inline_limit: int | None = None) -> Step:
+    def handle(
+        self, inbound: Inbound, *, inline_limit: int | None = None, at: datetime | None = None
+    ) -> Step:
         """Handle one inbound message in one transaction. Replies past `inline_limit`
-        go to the outbox in that same transaction."""
+        go to the outbox in that same transaction. `at`: when it was received, if not
+        now (a message kept in the spool while the database was unavailable)."""
         text = clean_text(inbound.text)
         # The whole text is screened, even past what is stored.
         risk = self.screen.match(inbound.text)
+        now = at or self.clock()
         try:
             with self.db.write() as session:
-                return self._handle(session, inbound, text, risk, inline_limit)
+                return self._handle(session, inbound, text, risk, inline_limit, now)
         except _Duplicate:
-            return Step(replies=(), duplicate=True)
-        except OperationalError:
-            raise  # the database is down or locked: the channel answers 503 and is retried
+            return self.duplicate(inbound)
+        except UNAVAILABLE:
+            raise  # the database is down or locked: the channel spools it (bot/channels/outage.py)
         except Exception:
             log.exception("message handling failed; sending the fallback reply")
-            return self._fallback(inbound, text, risk, inline_limit)
+            return self._fallback(inbound, text, risk, inline_limit, now)
+
+    def duplicate(self, inbound: Inbound) -> Step:
+        """A message handled before: no second effect, and the same inline replies as
+        the first time (its HTTP answer may never have reached the provider)."""
+        given = owed(self.db, inbound)
+        return Step(replies=given.replies, reply_ids=given.ids, duplicate=True)
 
     def _handle(
         self,
@@ -135,8 +146,8 @@ class Assistant:
         text: str,
         risk: RiskMatch | None,
         inline_limit: int | None,
+        now: datetime,
     ) -> Step:
-        now = self.clock()
         participant = self._identify(session, inbound)
         # The transaction's connection (the ORM's too), asked for once: Core goes there.
         connection = session.connection()
@@ -170,9 +181,20 @@ class Assistant:
                 message_id=message_id,
                 now=now,
             )
-            self._record_replies(connection, inbound, None, replies, inline_limit, now)
+            given = record(
+                connection,
+                inbound,
+                participant_id=None,
+                replies=replies,
+                inline_limit=inline_limit,
+                reply_to=message_id,
+                now=now,
+            )
             return Step(
-                replies=tuple(replies[:inline_limit]), safety_alert=risk is not None, crisis=crisis
+                replies=given.replies,
+                reply_ids=given.ids,
+                safety_alert=risk is not None,
+                crisis=crisis,
             )
         params = {"participant_id": participant.id, "now": now}
         connection.execute(_LAST_INBOUND, params)
@@ -187,7 +209,15 @@ class Assistant:
             alerted = self.router.screen_edit(turn, risk, message_id)
         else:
             alerted = self.router.route(turn, text, risk, message_id)
-        self._record_replies(connection, inbound, participant.id, turn.replies, inline_limit, now)
+        given = record(
+            connection,
+            inbound,
+            participant_id=participant.id,
+            replies=turn.replies,
+            inline_limit=inline_limit,
+            reply_to=message_id,
+            now=now,
+        )
         # The changed conversation, participant and plan draft go with one UPDATE each
         # instead of the unit of work's flush at commit (~350 Python calls a row); rows
         # of one table in the flush's order, by primary key.
@@ -196,9 +226,9 @@ class Assistant:
         ]
         for obj in sorted(changed, key=lambda o: (type(o).__name__, o.id)):
             write_back(session, obj)
-        inline = turn.replies if inline_limit is None else turn.replies[:inline_limit]
         return Step(
-            replies=tuple(inline),
+            replies=given.replies,
+            reply_ids=given.ids,
             participant_id=participant.id,
             safety_alert=alerted,
             crisis=turn.crisis,
@@ -211,40 +241,18 @@ class Assistant:
         params = {"channel": inbound.channel.value, "address": inbound.address}
         return session.scalars(_IDENTIFY, params).one_or_none()
 
-    @staticmethod
-    def _record_replies(
-        connection: Connection,
+    def _fallback(
+        self,
         inbound: Inbound,
-        participant_id: int | None,
-        replies: list[str],
+        text: str,
+        risk: RiskMatch | None,
         inline_limit: int | None,
         now: datetime,
-    ) -> None:
-        rows = []
-        for index, reply in enumerate(replies):
-            inline = inline_limit is None or index < inline_limit
-            rows.append(
-                {
-                    "participant_id": participant_id,
-                    "channel": inbound.channel.value,
-                    "address": inbound.address,
-                    "direction": "out",
-                    "external_id": None,
-                    "body": reply,
-                    "status": "inline" if inline else "queued",
-                    "next_attempt_at": None if inline else now,
-                    "created_at": now,
-                }
-            )
-        if rows:
-            connection.execute(_INSERT_MESSAGE, rows)
-
-    def _fallback(
-        self, inbound: Inbound, text: str, risk: RiskMatch | None, inline_limit: int | None
     ) -> Step:
         """Something failed while handling: still answer, still raise the alert, and give
         the numbers to call to anyone at risk or asking for their crisis plan."""
         replies: list[str] = []
+        given: Owed | None = None
         participant_id: int | None = None
         crisis = keyword(text) is Keyword.CRISIS
         try:
@@ -259,7 +267,7 @@ class Assistant:
                     external_id=inbound.external_id,
                     body=text,
                     status="received",
-                    created_at=self.clock(),
+                    created_at=now,
                 )
                 session.add(message)
                 session.flush()
@@ -273,30 +281,35 @@ class Assistant:
                             severity=risk.severity,
                             rule=risk.phrase_id,
                             message_id=message.id,
-                            created_at=self.clock(),
+                            created_at=now,
                         ),
                     )
                 if risk is not None or crisis:
                     team = participant.team if participant else None
                     replies.append(self.router.safety(None, participant, team))
                 replies.append(self.wording.render("system/error", service=self.service))
-                self._record_replies(
+                given = record(
                     session.connection(),
                     inbound,
-                    participant_id,
-                    replies,
-                    inline_limit,
-                    self.clock(),
+                    participant_id=participant_id,
+                    replies=replies,
+                    inline_limit=inline_limit,
+                    reply_to=message.id,
+                    now=now,
                 )
         except IntegrityError:
-            return Step(replies=(), duplicate=True)
+            return self.duplicate(inbound)
+        except UNAVAILABLE:
+            raise  # gone since the first try: the channel spools it, the replay retries it
         except Exception:
             log.exception("the fallback reply failed too")
             if not replies:
                 replies = [self.wording.render("system/error", service=self.service)]
-        inline = replies if inline_limit is None else replies[:inline_limit]
+        if given is None:  # nothing could be stored: answer all the same
+            given = Owed(tuple(replies if inline_limit is None else replies[:inline_limit]), ())
         return Step(
-            replies=tuple(inline),
+            replies=given.replies,
+            reply_ids=given.ids,
             participant_id=participant_id,
             safety_alert=risk is not None,
             crisis=crisis,

@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     _channel_commands(sub)
     safety_report.add_parser(sub)
     staff_command.register(sub)
+    spool = sub.add_parser("spool", help="messages kept while the database was unavailable")
+    s_sub = spool.add_subparsers(dest="spool_command", required=True, metavar="SUBCOMMAND")
+    s_sub.add_parser("replay", help="put them in the database now (serve also does it)")
     return parser
 
 
@@ -211,6 +214,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             sweep_every=args.sweep_every,
             lanes=max(1, min(16, args.lanes)),
         )
+    if args.command == "spool":
+        from bot.replay import command
+
+        return command(settings)
     if args.command == "telegram":
         return commands.telegram_set_webhook(settings)
     if args.command == "safety":

@@ -97,7 +97,9 @@ class TwilioSender:
 
     def _look_up(self, claim: Claim) -> list[str] | None:
         try:
-            listed = self._client.messages.list(to=claim.address, from_=self._from, limit=50)
+            # Any of our numbers: a TwiML reply goes from the number the person texted,
+            # which need not be TWILIO_FROM_NUMBER (bot/inline.py hands those over too).
+            listed = self._client.messages.list(to=claim.address, limit=50)
         except (TwilioException, requests.exceptions.RequestException):
             return None
         since = claim.created_at - _CLOCK_SKEW

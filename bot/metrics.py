@@ -69,6 +69,12 @@ class Metrics:
             ["channel", "reason"],
             registry=self.registry,
         )
+        self.spooled = Counter(
+            "touchpoint_webhook_spooled",
+            "Messages kept in the spool while the database was unavailable (replayed later).",
+            ["channel"],
+            registry=self.registry,
+        )
         self.duplicates = Counter(
             "touchpoint_webhook_duplicates",
             "Webhook deliveries of a message already handled.",

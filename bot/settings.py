@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "templates",
         validation_alias=AliasChoices("TOUCHPOINT_TEMPLATES_DIR"),
     )
+    # Where messages wait while the database is unavailable (store/spool.py).
+    spool_dir: Path = Field(
+        default=Path("touchpoint-spool"), validation_alias=AliasChoices("TOUCHPOINT_SPOOL_DIR")
+    )
     default_region: str = Field(
         default="GB", validation_alias=AliasChoices("TOUCHPOINT_DEFAULT_REGION")
     )

@@ -42,7 +42,9 @@ class Step:
     """What handling one inbound message decided: the replies, in order."""
 
     replies: tuple[str, ...]
-    duplicate: bool = False
+    duplicate: bool = False  # seen before: `replies` are the first time's inline replies again
     participant_id: int | None = None
     safety_alert: bool = False
     crisis: bool = False  # the message asked for the crisis plan (its reply is timed apart)
+    # The stored message of each reply, where there is one (a status callback confirms it).
+    reply_ids: tuple[int, ...] = ()

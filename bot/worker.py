@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import inline
 from bot.assistant import Assistant, Clock, utc_now
 from bot.delivery import Dispatcher, build_senders
 from bot.outbox import Policy
@@ -31,6 +32,7 @@ BATCH = 20  # outbox claims between two looks at the stop signal
 JOB_BATCH = 50  # jobs claimed at once by the scheduler
 LANES = 2  # jobs run, and outbox messages sent, at once (each claimed on its own)
 SWEEP_EVERY = 30.0  # seconds between two looks for jobs to plan
+HAND_OVER_EVERY = 20.0  # seconds between two looks for inline replies nothing confirmed
 
 
 def build_scheduler(
@@ -144,6 +146,7 @@ async def _once(
     is unavailable."""
     try:
         await asyncio.to_thread(scheduler.run_until_idle)
+        await asyncio.to_thread(inline.hand_over_unconfirmed, dispatcher.db, dispatcher.clock())
         while desk is not None and await desk.tick() >= BATCH:
             pass
         while await dispatcher.deliver_due(limit=BATCH) >= BATCH:
@@ -171,11 +174,27 @@ async def run_loops(
     loops = [_schedule_loop(scheduler, stop, poll_interval, sweeps=n == 0) for n in range(lanes)]
     if dispatcher is not None:
         loops += [_outbox_loop(dispatcher, stop, poll_interval) for _ in range(lanes)]
+        loops.append(_hand_over_loop(dispatcher, stop))
     if desk is not None:
         loops.append(staff.run(desk, stop, poll_interval))
     # Message texts past TOUCHPOINT_RETAIN_MESSAGES_DAYS, once a day (bot/records/retention.py).
     loops.append(retention.daily(scheduler.db, scheduler.clock, retain_days, stop))
     await asyncio.gather(*loops)
+
+
+async def _hand_over_loop(dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+    """Inline replies that no status callback confirmed become the outbox's (bot/inline.py)."""
+    while not stop.is_set():
+        try:
+            moved = await asyncio.to_thread(
+                inline.hand_over_unconfirmed, dispatcher.db, dispatcher.clock()
+            )
+        except SQLAlchemyError:
+            log.warning("the database is unavailable; trying again shortly")
+            moved = 0
+        if moved:
+            log.info("%d inline replies were not confirmed; the outbox sends them", moved)
+        await _pause(stop, HAND_OVER_EVERY)
 
 
 async def _outbox_loop(dispatcher: Dispatcher, stop: asyncio.Event, poll_interval: float) -> None:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import anyio.to_thread
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ SCHEMA_HEAD = "0008"
 SQLITE_BUSY_TIMEOUT_S = 5.0
 WRITER_QUEUE_TIMEOUT_S = 8.0  # Twilio waits 15 s for a webhook
 
+
+# What a database that is down, locked past the busy timeout, or out of connections
+# raises: the work can't be done now, but may be later (a webhook spools the message).
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 P = ParamSpec("P")
 T = TypeVar("T")

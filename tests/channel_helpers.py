@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import tempfile
+import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +29,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.web.app import TELEGRAM_PATH, create_app
 from store.db import Database
 from store.models import Message
+from store.spool import Spool
 
 ACCOUNT_SID = "AC" + "7" * 32
 AUTH_TOKEN = "f" * 32
@@ -54,6 +60,8 @@ class Clock:
 def channel_settings(db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
+        # Made only if a message is spooled (store/spool.py creates it then).
+        "spool_dir": Path(tempfile.gettempdir()) / f"touchpoint-spool-{uuid.uuid4().hex}",
         "public_url": PUBLIC_URL,
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,
@@ -167,3 +175,12 @@ def write_lock(db_url: str) -> Iterator[None]:
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+async def spool_replayed(settings: Settings, timeout: float = 10) -> None:
+    """Until the app has replayed its spool by itself (every 2 seconds)."""
+    spool = Spool(settings.spool_dir)
+    deadline = time.monotonic() + timeout
+    while spool.waiting():
+        assert time.monotonic() < deadline, "the spool was not replayed"
+        await asyncio.sleep(0.1)

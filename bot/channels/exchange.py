@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.assistant import Assistant
+from bot.inline import owed, record
 from bot.outbox import OPTED_OUT
 from bot.types import Inbound, Step
 from store.db import Database
@@ -29,12 +30,13 @@ def answer_directly(
     inline_limit: int | None,
     now: datetime,
 ) -> Step:
-    """Record `inbound` (as `stored_body`) and the replies `decide` gives, or nothing
-    at all if it was seen before. Raises OperationalError when the database is down."""
+    """Record `inbound` (as `stored_body`) and the replies `decide` gives; if it was seen
+    before, nothing new (the first time's inline replies again). Raises OperationalError
+    when the database is down."""
     try:
         with db.write() as session:
             if _seen(session, inbound):
-                return Step(replies=(), duplicate=True)
+                raise _Seen
             participant = verified_participant(session, inbound)
             message = Message(
                 channel=inbound.channel.value,
@@ -49,24 +51,24 @@ def answer_directly(
             session.flush()
             participant_id, replies = decide(session, participant)
             message.participant_id = participant_id
-            for index, reply in enumerate(replies):
-                inline = inline_limit is None or index < inline_limit
-                session.add(
-                    Message(
-                        participant_id=participant_id,
-                        channel=inbound.channel.value,
-                        address=inbound.address,
-                        direction="out",
-                        body=reply,
-                        status="inline" if inline else "queued",
-                        next_attempt_at=None if inline else now,
-                        created_at=now,
-                    )
-                )
-    except IntegrityError:
-        return Step(replies=(), duplicate=True)  # the same message, delivered twice at once
-    inline_replies = replies if inline_limit is None else replies[:inline_limit]
-    return Step(replies=tuple(inline_replies), participant_id=participant_id)
+            session.flush()
+            given = record(
+                session.connection(),
+                inbound,
+                participant_id=participant_id,
+                replies=replies,
+                inline_limit=inline_limit,
+                reply_to=message.id,
+                now=now,
+            )
+    except (_Seen, IntegrityError):  # IntegrityError: the same message twice at once
+        again = owed(db, inbound)
+        return Step(replies=again.replies, reply_ids=again.ids, duplicate=True)
+    return Step(replies=given.replies, reply_ids=given.ids, participant_id=participant_id)
+
+
+class _Seen(Exception):
+    pass
 
 
 def verified_participant(session: Session, inbound: Inbound) -> Participant | None:

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 import phonenumbers
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -27,11 +27,12 @@ from twilio.request_validator import RequestValidator
 from bot import outbox
 from bot.assistant import Assistant, Clock
 from bot.channels.exchange import answer_directly, text_only_reply
+from bot.channels.outage import Outage
 from bot.delivery import STATUS_PATH, TWILIO_OPTED_OUT
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.types import Channel, Inbound, Step
-from store.db import Database
+from store.db import UNAVAILABLE, Database
 from store.models import Message
 
 INBOUND_PATH = "/webhooks/twilio/sms"
@@ -54,6 +55,7 @@ _PROVIDER_STATUS = {
 }
 _RANK = {"queued": 0, "sending": 1, "inline": 1, "sent": 2, "failed": 2}
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_QUOTE = {'"': "&quot;"}
 E164_CACHE_SIZE = 4096  # distinct senders remembered (~1 MB): the busy ones of an hour
 
 
@@ -73,7 +75,12 @@ class BadRequest(Exception):
 
 class SmsWebhook:
     def __init__(
-        self, settings: Settings, assistant: Assistant, metrics: Metrics, clock: Clock
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        metrics: Metrics,
+        clock: Clock,
+        outage: Outage,
     ) -> None:
         token = settings.twilio_auth_token
         self._validator = RequestValidator(token.get_secret_value()) if token else None
@@ -83,6 +90,7 @@ class SmsWebhook:
         self._db = assistant.db
         self._metrics = metrics
         self._clock = clock
+        self._outage = outage
 
     async def inbound(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -94,16 +102,33 @@ class SmsWebhook:
             return self._reject("malformed", 400)
         body = form.get("Body", "")
         inbound = Inbound(Channel.SMS, e164(form.get("From", ""), self._region), body, sid)
+        media = not body.strip() and _num_media(form) > 0
         try:
-            if not body.strip() and _num_media(form) > 0:
+            if media:
                 step = await self._db.step(self._media_only, inbound)
             else:
                 step = await self._db.step(self._assistant.handle, inbound)
-        except OperationalError:
-            return self._reject("unavailable", 503)
-        response = Response(twiml(step.replies), media_type="application/xml")
+        except UNAVAILABLE:
+            return await self._unavailable(inbound, media=media)
+        response = Response(self._twiml(step), media_type="application/xml")
         self._count(step, started)
         return response
+
+    async def _unavailable(self, inbound: Inbound, *, media: bool) -> Response:
+        """The database is down or locked: keep the message in the spool, answer from
+        what was made at start-up (bot/channels/outage.py)."""
+        kind = "media" if media else "text"
+        replies = await run_in_threadpool(self._outage.keep, inbound, kind=kind, now=self._clock())
+        if replies is None:
+            return self._reject("unavailable", 503)  # not kept: Twilio may send it again
+        self._metrics.spooled.labels("sms").inc()
+        return Response(twiml(tuple(replies)), media_type="application/xml")
+
+    def _twiml(self, step: Step) -> str:
+        """The replies, each asking Twilio to report on it: a reply that nothing reports
+        on is handed to the outbox (bot/inline.py)."""
+        callback = self._public + STATUS_PATH + "?message="
+        return twiml(step.replies, tuple(f"{callback}{id_}" for id_ in step.reply_ids))
 
     async def status(self, request: Request) -> Response:
         form = await self._signed_form(request, STATUS_PATH)
@@ -125,11 +150,12 @@ class SmsWebhook:
                 known_id,
                 self._clock(),
             )
-        except OperationalError:
+        except UNAVAILABLE:
             return self._reject("unavailable", 503)
         if ours in ("undelivered", "failed"):
             self._metrics.delivery_failures.labels("sms", "provider").inc()
-        return PlainTextResponse("")
+        # Empty TwiML: the answer a <Message action="..."> callback may be read for.
+        return Response(twiml(()), media_type="application/xml")
 
     def _media_only(self, inbound: Inbound) -> Step:
         return answer_directly(
@@ -186,13 +212,15 @@ class SmsWebhook:
                 self._metrics.crisis_reply_latency.labels("sms").observe(took)
 
 
-def twiml(replies: tuple[str, ...]) -> str:
-    """Replies as TwiML: one <Message> per 1,600 characters. The same document as
-    twilio's MessagingResponse writes (tests compare them), without building an
-    ElementTree for it on every message."""
+def twiml(replies: tuple[str, ...], actions: tuple[str, ...] = ()) -> str:
+    """Replies as TwiML: one <Message> per 1,600 characters, with `actions[i]` (if given)
+    as the status callback of reply i. The same document as twilio's MessagingResponse
+    writes (tests compare them), without building an ElementTree for it on every message."""
+    opening = [f'<Message action="{escape(a, _QUOTE)}">' for a in actions]
+    opening += ["<Message>"] * (len(replies) - len(opening))
     messages = [
-        f"<Message>{escape(part)}</Message>"
-        for reply in replies
+        f"{start}{escape(part)}</Message>"
+        for reply, start in zip(replies, opening, strict=True)
         for part in outbox.split(_NOT_XML.sub("", reply), SMS_LIMIT)
         if part
     ]

@@ -16,9 +16,9 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import Message as TelegramMessage
@@ -28,10 +28,12 @@ from bot import outbox
 from bot.assistant import Assistant, Clock
 from bot.channels.exchange import Decide, answer_directly, text_only_reply
 from bot.channels.linking import redeem, token_in
+from bot.channels.outage import Outage
 from bot.delivery import Dispatcher, TelegramSender
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.types import Channel, Inbound, Step
+from store.db import UNAVAILABLE
 from store.models import Participant
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class TelegramWebhook:
         dispatcher: Dispatcher | None,
         metrics: Metrics,
         clock: Clock,
+        outage: Outage,
     ) -> None:
         secret = settings.telegram_webhook_secret
         self._secret = secret.get_secret_value().encode() if secret else None
@@ -70,6 +73,7 @@ class TelegramWebhook:
         self._dispatcher = dispatcher
         self._metrics = metrics
         self._clock = clock
+        self._outage = outage
 
     async def update(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -86,13 +90,46 @@ class TelegramWebhook:
         inbound_id = str(update.update_id)
         try:
             step = await self._assistant.db.step(self._handle, message, address, inbound_id)
-        except OperationalError:
-            return self._reject("unavailable", 503)  # Telegram delivers it again later
+        except UNAVAILABLE:
+            return await self._unavailable(message, address, inbound_id, started)
         self._count(step)
         if step.duplicate:
             return PlainTextResponse("")
         task = BackgroundTask(self._send, address, step.replies, started, step.crisis)
         return PlainTextResponse("", background=task)
+
+    async def _unavailable(
+        self, message: TelegramMessage, address: str, inbound_id: str, started: float
+    ) -> Response:
+        """The database is down or locked: a text is kept in the spool and answered from
+        what was made at start-up (bot/channels/outage.py), sent straight to the chat.
+        Anything else (a picture, an invite token, which is a secret) is refused, and
+        Telegram delivers it again later."""
+        text = message.text if message.text is not None else message.caption
+        if text is None or token_in(text) is not None:
+            return self._reject("unavailable", 503)
+        edited = message.edit_date is not None
+        inbound = Inbound(Channel.TELEGRAM, address, text, inbound_id, edited=edited)
+        replies = await run_in_threadpool(self._outage.keep, inbound, now=self._clock())
+        if replies is None:
+            return self._reject("unavailable", 503)
+        self._metrics.spooled.labels("telegram").inc()
+        task = BackgroundTask(self._send_now, address, tuple(replies), started)
+        return PlainTextResponse("", background=task)
+
+    async def _send_now(self, address: str, replies: tuple[str, ...], started: float) -> None:
+        """Without the outbox (the database is unavailable): once, straight to the chat."""
+        sender = self._dispatcher.senders.get(Channel.TELEGRAM.value) if self._dispatcher else None
+        if not isinstance(sender, TelegramSender):
+            return
+        try:
+            bot = await sender.ready()
+            for text in replies:
+                await bot.send_message(chat_id=int(address), text=text)
+        except Exception:
+            log.exception("sending the spooled update's reply failed")
+            return
+        self._metrics.reply_latency.labels("telegram").observe(time.perf_counter() - started)
 
     def _handle(self, message: TelegramMessage, address: str, inbound_id: str) -> Step:
         text = message.text if message.text is not None else message.caption

@@ -2,7 +2,7 @@
 discharge and nobody confirms an address is still theirs (phone numbers are given to
 someone else after a while), so nothing of their record is sent: no name, no plan, no
 contacts. They still get the numbers to call, and a risk alert still reaches the team.
-The reasoning is in docs/clinical-safety.md (hazard H-DIS-1)."""
+The reasoning is in docs/clinical-safety.md (hazard H27)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -14,14 +15,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.assistant import Assistant, Clock, utc_now
+from bot.channels.outage import Outage
 from bot.channels.sms import INBOUND_PATH, SmsWebhook
 from bot.channels.telegram import TelegramWebhook
 from bot.delivery import STATUS_PATH, Dispatcher, build_senders
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.outbox import Policy
+from bot.replay import keep_replaying
 from bot.settings import Settings
 from bot.staff.metrics import AlertCollector
 from store.db import Database
+from store.spool import Spool
 
 try:
     from bot.admin.app import build_admin  # type: ignore[import-not-found,unused-ignore]
@@ -51,8 +55,10 @@ def create_app(
     dispatcher = (
         Dispatcher(db, senders, clock=clock, policy=policy, metrics=metrics) if senders else None
     )
-    sms = SmsWebhook(settings, assistant, metrics, clock)
-    telegram = TelegramWebhook(settings, assistant, dispatcher, metrics, clock)
+    spool = Spool(settings.spool_dir)
+    outage = Outage(assistant, spool)
+    sms = SmsWebhook(settings, assistant, metrics, clock, outage)
+    telegram = TelegramWebhook(settings, assistant, dispatcher, metrics, clock, outage)
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -77,10 +83,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # What was spooled while the database was unavailable goes in once it is back.
+        stop = asyncio.Event()
+        replaying = asyncio.create_task(keep_replaying(assistant, spool, stop))
         try:
             async with background() if background is not None else nullcontext():
                 yield
         finally:
+            stop.set()
+            await replaying
             if dispatcher is not None:
                 await dispatcher.close()
             if on_close is not None:
