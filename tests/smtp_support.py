@@ -10,6 +10,7 @@ import email
 import email.policy
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -42,10 +43,15 @@ class Mailbox:
         self.hold_first = False
         self.holding = threading.Event()  # set while the first message is held
         self.dropped = 0  # messages whose sender went away before they were accepted
+        # Called when the first message is held, before the server answers (a test kills
+        # the sender here: no timeout of the sender's can come first).
+        self.on_hold: Callable[[], None] | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.hold_first:
             self.hold_first = False
+            if self.on_hold is not None:
+                self.on_hold()
             self.holding.set()
             try:
                 await asyncio.sleep(60)
@@ -67,8 +73,12 @@ class Mailbox:
             return list(self._received)
 
     def clear(self) -> None:
+        """Forget what was received, held and dropped (the server is shared)."""
         with self._lock:
             self._received.clear()
+            self.dropped = 0
+        self.hold_first = False
+        self.holding.clear()
 
 
 def free_port() -> int:

@@ -8,10 +8,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.fakes import process_env
 from bot.settings import PROJECT_ROOT
@@ -43,7 +43,9 @@ def test_a_worker_killed_mid_email_neither_loses_nor_doubles_it(
         env = process_env(
             db_url, TOUCHPOINT_SMTP_URL=smtp.url, TOUCHPOINT_MAIL_FROM="tp@trust.example.org"
         )
-        command = [sys.executable, "-m", "bot", "worker", "--lease", "6"]
+        # A long lease, so the worker's SMTP timeout (a third of it) never comes before
+        # the kill, however loaded the machine; the test ends the lease itself, below.
+        command = [sys.executable, "-m", "bot", "worker", "--lease", "30"]
         worker = subprocess.Popen(
             [*command, "--poll-interval", "0.2"],
             cwd=PROJECT_ROOT,
@@ -51,11 +53,15 @@ def test_a_worker_killed_mid_email_neither_loses_nor_doubles_it(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        # Killed once its message is sent, before the server's answer.
+        smtp.mailbox.on_hold = lambda: worker.send_signal(signal.SIGKILL)
         try:
             assert smtp.mailbox.holding.wait(timeout=30), "the worker never sent the email"
-            worker.send_signal(signal.SIGKILL)  # its message sent, the server's answer not yet
         finally:
+            smtp.mailbox.on_hold = None
+            worker.kill()
             worker.wait(timeout=30)
+        assert worker.returncode == -signal.SIGKILL
         deadline = time.monotonic() + 5
         while smtp.mailbox.dropped == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -63,10 +69,13 @@ def test_a_worker_killed_mid_email_neither_loses_nor_doubles_it(
         assert smtp.mailbox.received == []
         with stack.db.read() as session:
             row = session.scalars(select(Notification)).one()
-            assert row.status == "sending"
+            assert (row.status, row.attempts) == ("sending", 1)
             assert row.claimed_until is not None
-            held_until = row.claimed_until
-        time.sleep(max(0.0, (held_until - datetime.now(UTC)).total_seconds()) + 0.2)
+            assert row.claimed_until > datetime.now(UTC)  # held for the dead worker
+        with stack.db.write() as session:  # ... until its lease runs out
+            session.execute(
+                update(Notification).values(claimed_until=datetime.now(UTC) - timedelta(seconds=1))
+            )
 
         again = subprocess.run(
             [*command, "--once"],
