@@ -213,3 +213,25 @@ def test_someone_else_at_risk_and_harm_from_others_get_their_own_words(
     with stack.db.read() as session:
         alert = session.scalars(select(Alert).where(Alert.participant_id == pid)).one()
         assert (alert.category, alert.severity) == (category, "high")
+
+
+def test_a_person_whose_alerts_notified_staff_can_still_be_erased(stack: Stack) -> None:
+    from bot.records.erase import erase
+    from store.models import Message, Notification
+
+    pid = stack.add_participant(phone=PHONE)
+    with stack.db.write() as session:
+        participant = session.get(Participant, pid)
+        assert participant is not None
+        team = session.get(Team, participant.team_id)
+        assert team is not None
+        team.duty_emails = ["duty@example.org"]
+        team.duty_phones = ["+447700900555"]
+    _sms(stack, pid, "I want to kill myself")
+    with stack.db.read() as session:
+        assert session.scalars(select(Notification)).first() is not None
+    erase(stack.db, pid, reason="enrolled in error", actor="admin:1", now=NOW)
+    with stack.db.read() as session:
+        assert session.scalars(select(Notification)).first() is None
+        assert session.scalars(select(Alert)).first() is None
+        assert not [m for m in session.scalars(select(Message)) if m.participant_id == pid]

@@ -25,6 +25,7 @@ from store.models import (
     Invite,
     Job,
     Message,
+    Notification,
     Participant,
     Plan,
     PlanVersion,
@@ -83,7 +84,20 @@ def _delete_everything(session: Session, pid: int) -> dict[str, int]:
     theirs = their_messages(session, pid)
     message_ids = select(Message.id).where(theirs).scalar_subquery()
     plan_ids = select(Plan.id).where(Plan.participant_id == pid).scalar_subquery()
+    alert_ids = select(Alert.id).where(
+        or_(Alert.participant_id == pid, Alert.message_id.in_(message_ids))
+    )
+    # The texts to duty staff about their alerts name them by id and initials: they go
+    # too. Listed now, before the notifications that point at them are deleted.
+    staff_texts = list(
+        session.scalars(
+            select(Notification.message_id).where(
+                Notification.alert_id.in_(alert_ids), Notification.message_id.is_not(None)
+            )
+        )
+    )
     steps = [
+        ("notification", delete(Notification).where(Notification.alert_id.in_(alert_ids))),
         (
             "alert",
             delete(Alert).where(
@@ -96,7 +110,7 @@ def _delete_everything(session: Session, pid: int) -> dict[str, int]:
         ("invite", delete(Invite).where(Invite.participant_id == pid)),
         ("plan_version", delete(PlanVersion).where(PlanVersion.plan_id.in_(plan_ids))),
         ("plan", delete(Plan).where(Plan.participant_id == pid)),
-        ("message", delete(Message).where(theirs)),
+        ("message", delete(Message).where(or_(theirs, Message.id.in_(staff_texts)))),
         ("channel_identity", delete(ChannelIdentity).where(ChannelIdentity.participant_id == pid)),
         ("participant", delete(Participant).where(Participant.id == pid)),
     ]
