@@ -25,6 +25,10 @@ STAGE_PAGES = {
     sessions.OK: "/",
 }
 ALL_STAGES = tuple(STAGE_PAGES)
+# Record ids are 64-bit; a plan version's number is 32-bit. A number in an address that
+# no column can hold is a record that isn't there (the database would raise instead).
+_LARGEST = {"number": 2**31 - 1}
+_LARGEST_ID = 2**63 - 1
 
 
 def limits(admin: Admin) -> sessions.Limits:
@@ -83,6 +87,7 @@ def _serve(
     try:
         if ctx.who is not None and ctx.who.role not in roles:
             raise access.NotFound("page")
+        _check_numbers(request)
         return handler(ctx)
     except access.NotFound as missing:
         with admin.db.write() as session:
@@ -94,6 +99,12 @@ def _serve(
                 path=request.url.path,
             )
         return ctx.render("not_found.html", status=404, title="Page not found")
+
+
+def _check_numbers(request: Request) -> None:
+    for name, value in request.path_params.items():
+        if isinstance(value, int) and not 0 <= value <= _LARGEST.get(name, _LARGEST_ID):
+            raise access.NotFound("page")
 
 
 def _context(admin: Admin, request: Request, form: FormData) -> Ctx:

@@ -119,6 +119,7 @@ def reset_password(ctx: Ctx) -> Response:
         person.password_hash = hashed
         person.password_changed_at = None
         sessions.end_all(session, person.id)
+        sessions.revoke_devices(session, person.id)
         ctx.audit(session, "practitioner.reset_password", "practitioner", person.id)
         return ctx.render(
             "password_once.html", title="Password reset", person=person, temporary=temporary
