@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.admin import access, csrf, sessions
+from bot.admin import access, csrf, sessions, whole
 from bot.admin.context import ROLES, Admin, Ctx, Who
 
 Handler = Callable[[Ctx], Response]
@@ -25,10 +25,9 @@ STAGE_PAGES = {
     sessions.OK: "/",
 }
 ALL_STAGES = tuple(STAGE_PAGES)
-# Record ids are 64-bit; a plan version's number is 32-bit. A number in an address that
-# no column can hold is a record that isn't there (the database would raise instead).
-_LARGEST = {"number": 2**31 - 1}
-_LARGEST_ID = 2**63 - 1
+# A number in an address that no column can hold is a record that isn't there (the
+# database would raise instead).
+_LARGEST = {"number": whole.LARGEST_NUMBER}
 
 
 def limits(admin: Admin) -> sessions.Limits:
@@ -103,7 +102,9 @@ def _serve(
 
 def _check_numbers(request: Request) -> None:
     for name, value in request.path_params.items():
-        if isinstance(value, int) and not 0 <= value <= _LARGEST.get(name, _LARGEST_ID):
+        if isinstance(value, int) and not whole.in_range(
+            value, _LARGEST.get(name, whole.LARGEST_ID)
+        ):
             raise access.NotFound("page")
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from bot.admin import access, notify
 from bot.admin.context import ADMIN, Ctx
 from bot.admin.qr import svg_data_uri
+from bot.admin.whole import whole
 from bot.channels.linking import create_invite
 from bot.enrolment import EnrolmentError, add_participant
 from bot.types import Channel
@@ -80,9 +81,7 @@ def submit(ctx: Ctx) -> Response:
             raise _Invalid("Give the appointment date as year-month-day.") from exc
         with ctx.admin.db.write() as session:
             allowed = {p.id: p for p in _practitioners(session, ctx)}
-            chosen = allowed.get(
-                int(values["practitioner"]) if values["practitioner"].isdigit() else ctx.user.id
-            )
+            chosen = allowed.get(whole(values["practitioner"]) or ctx.user.id)
             if chosen is None:
                 raise _Invalid("Choose a practitioner from the list.")
             try:

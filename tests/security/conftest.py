@@ -52,6 +52,9 @@ class Served:
     _made: int = 0
     _clients: list[httpx.Client] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        return f"Served({self.url})"
+
     def client(self, *, via_proxy: bool = False) -> httpx.Client:
         """A client connecting from 127.0.0.1, or from the trusted proxy's address; closed
         after the test."""
