@@ -222,6 +222,8 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(VALUES, inner, max_size=3),
     max_leaves=12,
 )
+UPDATE_KINDS = ["message", "edited_message", "channel_post", "edited_channel_post",
+                "callback_query", "my_chat_member", "poll", "business_message"]  # fmt: skip
 MESSAGE_KEYS = ["text", "caption", "chat", "from", "date", "message_id", "edit_date",
                 "entities", "photo", "sticker", "contact", "reply_to_message"]  # fmt: skip
 
@@ -235,7 +237,8 @@ def test_no_telegram_update_is_a_server_error(served: Served, data: st.DataObjec
     key = data.draw(st.sampled_from(["message", "edited_message"]))
     update[key] = update.pop("message")
     update[key] |= data.draw(st.dictionaries(st.sampled_from(MESSAGE_KEYS), JSON, max_size=3))
-    update |= data.draw(st.dictionaries(VALUES, JSON, max_size=2))
+    other_kinds = st.sampled_from(UPDATE_KINDS) | VALUES
+    update |= data.draw(st.dictionaries(other_kinds, JSON | st.just(update[key]), max_size=2))
     response = httpx.post(
         served.url + TELEGRAM_PATH,
         content=json.dumps(update).encode(),
