@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 ROLES = ("practitioner", "team_lead", "admin")
 TEAM = "Fuzzing team"
 FUZZ = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -70,7 +70,7 @@ VALUES = st.one_of(
 BIG = [0, 1, 2, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 10**30]
 
 
-ADMIN_FUZZ = settings(FUZZ, max_examples=4)
+ADMIN_FUZZ = settings(FUZZ, max_examples=3)
 
 
 def _admin_routes() -> list[tuple[str, str]]:
