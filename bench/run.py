@@ -42,6 +42,9 @@ from bench.wrk import OutOfRequests, WrkResult, run_wrk, wrk_path
 from bot.settings import Settings
 from store.db import alembic_config, upgrade
 
+# The serve process under test only shows /metrics to this (new for each run).
+METRICS_TOKEN = secrets.token_urlsafe(24)
+
 PARTS = ("sms", "telegram", "scale")
 MAX_CLIENT_LAG_MS = 5.0
 FALLBACK_PREFIX = "Sorry, something went wrong"
@@ -176,6 +179,7 @@ class Bench:
             "TWILIO_ACCOUNT_SID": traffic.ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": self.secrets.twilio_auth_token,
             "TELEGRAM_WEBHOOK_SECRET": self.secrets.telegram_secret,
+            "TOUCHPOINT_METRICS_TOKEN": METRICS_TOKEN,
             "PTB_TIMEDELTA": "true",
         }
         args = python_module(
@@ -617,7 +621,10 @@ def _crisis_lines(half: dict[str, Any]) -> list[str]:
 def _histogram(url: str, channel: str, metric: str) -> dict[float, float] | None:
     """Cumulative bucket counts of the histogram `metric` for `channel`."""
     try:
-        with urllib.request.urlopen(url + "/metrics", timeout=5) as response:  # noqa: S310
+        scrape = urllib.request.Request(  # noqa: S310 - our own server
+            url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        with urllib.request.urlopen(scrape, timeout=5) as response:  # noqa: S310
             text = response.read().decode()
     except OSError:
         return None

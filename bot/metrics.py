@@ -1,11 +1,20 @@
-"""Prometheus metrics, one registry per app (so tests and processes never share counters)."""
+"""Prometheus metrics, one registry per app (so tests never share counters).
+
+`touchpoint serve --workers N` runs N processes; a scrape reaches one of them. So the
+processes keep their counters in files of one folder (prometheus-client's multiprocess
+mode, PROMETHEUS_MULTIPROC_DIR), and each scrape adds up all of them."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,9 +30,31 @@ _CRISIS_BUCKETS = (
 )  # fmt: skip
 
 
+SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def shared_between_processes(processes: int) -> Iterator[None]:
+    """For more than one process: a fresh folder for their counters while they run (unless
+    the environment names one already). Set before the processes start, so that
+    prometheus-client, imported fresh in each, writes its values there."""
+    if processes <= 1 or os.environ.get(SHARED_DIR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="touchpoint-metrics-")
+    os.environ[SHARED_DIR] = folder
+    try:
+        yield
+    finally:
+        del os.environ[SHARED_DIR]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._shared = os.environ.get(SHARED_DIR) or None
+        self._outbox: _OutboxCollector | None = None
         self.messages_in = Counter(
             "touchpoint_messages_in",
             "Inbound messages handled (duplicates not counted).",
@@ -84,10 +115,17 @@ class Metrics:
 
     def watch_outbox(self, db: Database) -> None:
         """Also export the outbox as the database sees it (shared by every process)."""
-        self.registry.register(_OutboxCollector(db))
+        self._outbox = _OutboxCollector(db)
+        self.registry.register(self._outbox)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self._shared is None:
+            return generate_latest(self.registry)
+        every_process = CollectorRegistry()
+        MultiProcessCollector(every_process, path=self._shared)  # type: ignore[no-untyped-call]
+        if self._outbox is not None:
+            every_process.register(self._outbox)
+        return generate_latest(every_process)
 
 
 class _OutboxCollector(Collector):

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TOUCHPOINT_SECRET_KEY")
     )
+    trusted_proxies: str = Field(
+        default="", validation_alias=AliasChoices("TOUCHPOINT_TRUSTED_PROXIES")
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TOUCHPOINT_METRICS_TOKEN")
+    )
     dialogs_dir: Path = Field(
         default=PROJECT_ROOT / "dialogs", validation_alias=AliasChoices("TOUCHPOINT_DIALOGS_DIR")
     )

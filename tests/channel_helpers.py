@@ -40,6 +40,7 @@ WEBHOOK_SECRET = "s3cret-webhook_token"
 TEAM = "Riverside community mental health team"
 PHONE = "+447400123456"
 CHAT_ID = 100000001
+METRICS_TOKEN = "metrics-token-for-tests"
 
 __all__ = ["INBOUND_PATH", "STATUS_PATH", "TELEGRAM_PATH"]
 
@@ -68,6 +69,7 @@ def channel_settings(db_url: str, **overrides: Any) -> Settings:
         "twilio_from_number": TWILIO_NUMBER,
         "telegram_bot_token": BOT_TOKEN,
         "telegram_webhook_secret": WEBHOOK_SECRET,
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return Settings(**values)
@@ -99,6 +101,11 @@ async def running_app(
         ) as client,
     ):
         yield Env(settings, db, assistant, app, client, clock)
+
+
+async def scrape(env: Env) -> httpx.Response:
+    """GET /metrics as Prometheus is configured to: with the bearer token."""
+    return await env.client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
 
 def enrol(

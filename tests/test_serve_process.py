@@ -332,6 +332,6 @@ def test_no_channel_configured_starts_with_two_workers(db_url: str, tmp_path: Pa
         form = sms_form("hello", "SM" + "1" * 32)
         refused = httpx.post(url + INBOUND_PATH, data=form, timeout=10)
         assert refused.status_code == 403
-        assert httpx.get(f"{url}/metrics", timeout=10).status_code == 200
+        assert httpx.get(f"{url}/metrics", timeout=10).status_code == 404  # no token set
     finally:
         _stop(process)

@@ -35,6 +35,7 @@ from tests.channel_helpers import (
     messages,
     replies_of,
     running_app,
+    scrape,
     signature,
     sms_form,
     spool_replayed,
@@ -407,7 +408,7 @@ async def test_a_database_that_is_down_spools_and_answers(tmp_path: object) -> N
         assert Spool(settings.spool_dir).waiting()
         health = await env.client.get("/healthz")
         assert health.status_code == 503
-        metrics = await env.client.get("/metrics")
+        metrics = await scrape(env)
         assert metrics.status_code == 200
         assert 'touchpoint_webhook_spooled_total{channel="sms"} 1.0' in metrics.text
 
@@ -495,7 +496,7 @@ async def test_an_unsubscribed_error_opts_the_participant_out(env: Env) -> None:
         assert participant.status == "opted_out"
     [stored] = messages(env.db, external_id=sid)
     assert (stored.status, stored.error_code) == ("undelivered", "21610")
-    metrics = (await env.client.get("/metrics")).text
+    metrics = (await scrape(env)).text
     assert 'touchpoint_delivery_failures_total{channel="sms",kind="provider"} 1.0' in metrics
 
 
@@ -524,7 +525,7 @@ async def test_health_and_metrics(env: Env) -> None:
     health = await env.client.get("/healthz")
     assert (health.status_code, health.json()["status"]) == (200, "ok")
     await text(env, "I want to end my life", "SM" + "78" * 16)
-    page = await env.client.get("/metrics")
+    page = await scrape(env)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/plain")
     body = page.text
@@ -544,7 +545,7 @@ async def test_crisis_replies_are_timed_on_their_own(env: Env) -> None:
     await text(env, "CRISIS", "SM" + "82" * 16)
     await text(env, "crisis plan", "SM" + "83" * 16)
     await text(env, "CRISIS", "SM" + "84" * 16, from_="+447700900999")  # nobody we know
-    body = (await env.client.get("/metrics")).text
+    body = (await scrape(env)).text
     assert 'touchpoint_reply_latency_seconds_count{channel="sms"} 4.0' in body
     # The webhook's time to the reply, for CRISIS messages only: what to alert on.
     assert 'touchpoint_crisis_reply_latency_seconds_count{channel="sms"} 3.0' in body

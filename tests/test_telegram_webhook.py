@@ -39,6 +39,7 @@ from tests.channel_helpers import (
     enrol,
     messages,
     running_app,
+    scrape,
     spool_replayed,
     write_lock,
 )
@@ -353,7 +354,7 @@ async def test_a_person_who_blocked_the_bot_is_not_retried(env: Env, fake: FakeT
     assert await post(env, text_update(1, CHAT_ID, "hello")) == 200
     outbound = messages(env.db, direction="out")
     assert {(m.status, m.error_code) for m in outbound} == {("failed", "telegram_forbidden")}
-    metrics = (await env.client.get("/metrics")).text
+    metrics = (await scrape(env)).text
     assert 'touchpoint_delivery_failures_total{channel="telegram",kind="permanent"}' in metrics
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from bot.admin import auth, sessions
+from bot.admin import auth, sessions, throttle
 from bot.admin.context import Ctx
 from bot.admin.endpoint import limits
 from bot.admin.qr import svg_data_uri
@@ -74,25 +74,36 @@ def _new_password_problem(
 
 def change_password(ctx: Ctx) -> Response:
     current, new, again = ctx.field("current"), ctx.field("new"), ctx.field("again")
+    now = ctx.now()
+    device = ctx.request.cookies.get(ctx.admin.cookie("device"), "")
     # Verifying and hashing take tens of milliseconds each, so they happen between a read
-    # and the write, never holding the write lock.
+    # and the write, never holding the write lock. Wrong current passwords count against
+    # the account like failed sign-ins: a borrowed session can't guess the password here.
     with ctx.admin.db.read() as session:
         me = _me(ctx, session)
         checked, email, name = me.password_hash, me.email, me.name
-    if not auth.verify_password(checked, current):
+        key = throttle.account_key(email)
+        trusted = sessions.is_trusted(session, me.id, device, now)
+        allowed = throttle.allowed(session, key, ctx.address, trusted=trusted, now=now)
+    if not allowed or not auth.verify_password(checked, current):
         with ctx.admin.db.write() as session:
-            ctx.audit(session, "password.change_failed", "practitioner", ctx.user.id)
-        return password_form(ctx, error=WRONG_CURRENT)
+            if allowed:
+                throttle.failed(session, key, ctx.address, trusted=trusted, now=now)
+            action = "password.change_failed" if allowed else "password.change_throttled"
+            ctx.audit(session, action, "practitioner", ctx.user.id)
+        return password_form(ctx, error=WRONG_CURRENT if allowed else throttle.THROTTLED)
     error = _new_password_problem(current, new, again, email=email, name=name)
     if error is None:
-        error = _store_password(ctx, checked, auth.hash_password(new))
+        error = _store_password(ctx, checked, auth.hash_password(new), key)
     if error is not None:
         return password_form(ctx, error=error)
     return ctx.redirect("/account", done="password")
 
 
-def _store_password(ctx: Ctx, checked: str | None, new_hash: str) -> str | None:
-    """Store the new hash if the stored one is still the one checked; else what to say."""
+def _store_password(ctx: Ctx, checked: str | None, new_hash: str, key: str) -> str | None:
+    """Store the new hash if the stored one is still the one checked; else what to say.
+    Every other session ends and every trusted browser is forgotten; this one is signed
+    in again, and trusted again."""
     now = ctx.now()
     with ctx.admin.db.write() as session:
         me = _me(ctx, session)
@@ -101,8 +112,12 @@ def _store_password(ctx: Ctx, checked: str | None, new_hash: str) -> str | None:
         me.password_hash = new_hash
         me.password_changed_at = now
         sessions.end_all(session, me.id)
+        sessions.revoke_devices(session, me.id)
+        throttle.succeeded(session, key, ctx.address)
         token = sessions.start(session, me.id, sessions.OK, now, limits(ctx.admin), ctx.address)
         ctx.set_cookie(ctx.admin.cookie("session"), token)
+        device = sessions.trust_device(session, me.id, now)
+        ctx.set_cookie(ctx.admin.cookie("device"), device, sessions.DEVICE_COOKIE_SECONDS)
         ctx.audit(session, "password.change", "practitioner", me.id)
     return None
 

@@ -34,7 +34,7 @@ from bot.admin import (
 )
 from bot.admin.context import ADMIN, LEAD, ROLES, Admin
 from bot.admin.endpoint import ALL_STAGES, Handler, page
-from bot.admin.headers import SecurityHeaders
+from bot.admin.headers import SecurityHeaders, server_error
 from bot.admin.render import Pages
 from bot.admin.sessions import CODE, OK, PASSWORD, SETUP
 from bot.assistant import Assistant
@@ -154,7 +154,11 @@ def build_admin(
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders, https=admin.secure)],
-        exception_handlers={404: not_found, 405: not_found},
+        exception_handlers={
+            404: not_found,
+            405: not_found,
+            500: server_error(https=admin.secure),
+        },
     )
     app.state.admin = admin
     return app

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, true
 from starlette.responses import Response
 
-from bot.admin import access
+from bot.admin import access, whole
 from bot.admin.context import LEAD, Ctx, Who
 from store.models import AuditEvent, Participant, Practitioner
 
@@ -50,21 +50,20 @@ def show(ctx: Ctx) -> Response:
         conditions.append(AuditEvent.action == f["action"])
     if f["record_type"]:
         conditions.append(AuditEvent.record_type == f["record_type"])
-    if f["record_id"].isdigit():
-        conditions.append(AuditEvent.record_id == int(f["record_id"]))
+    record_id = whole.whole(f["record_id"])
+    if record_id is not None:
+        conditions.append(AuditEvent.record_id == record_id)
     since, until = _day(f["since"]), _day(f["until"])
     if since:
         conditions.append(AuditEvent.at >= datetime.combine(since, time(), UTC))
     if until:
         conditions.append(AuditEvent.at < datetime.combine(until + timedelta(days=1), time(), UTC))
-    try:
-        page = max(1, int(ctx.query("page", "1")))
-    except ValueError:
-        page = 1
+    page = max(1, whole.whole(ctx.query("page")) or 1)
     with ctx.admin.db.write() as session:
         total = int(
             session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
         )
+        page = min(page, max(1, -(-total // PAGE_SIZE)))
         events = session.scalars(
             select(AuditEvent)
             .where(*conditions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from starlette.responses import Response
 
-from bot.admin import access
+from bot.admin import access, whole
 from bot.admin.context import Ctx
 from store.models import Alert, Participant, Plan, PlanVersion
 
@@ -23,10 +23,7 @@ def show(ctx: Ctx) -> Response:
     sort = ctx.query("sort", "attention")
     if sort not in SORTS:
         sort = "attention"
-    try:
-        page = max(1, int(ctx.query("page", "1")))
-    except ValueError:
-        page = 1
+    page = max(1, whole.whole(ctx.query("page")) or 1)
     alerts = (
         select(Alert.participant_id, func.count().label("n"))
         .where(Alert.acknowledged_at.is_(None))

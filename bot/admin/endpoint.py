@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.admin import access, csrf, sessions
+from bot.admin import access, csrf, sessions, whole
 from bot.admin.context import ROLES, Admin, Ctx, Who
 
 Handler = Callable[[Ctx], Response]
@@ -25,6 +25,9 @@ STAGE_PAGES = {
     sessions.OK: "/",
 }
 ALL_STAGES = tuple(STAGE_PAGES)
+# A number in an address that no column can hold is a record that isn't there (the
+# database would raise instead).
+_LARGEST = {"number": whole.LARGEST_NUMBER}
 
 
 def limits(admin: Admin) -> sessions.Limits:
@@ -83,6 +86,7 @@ def _serve(
     try:
         if ctx.who is not None and ctx.who.role not in roles:
             raise access.NotFound("page")
+        _check_numbers(request)
         return handler(ctx)
     except access.NotFound as missing:
         with admin.db.write() as session:
@@ -94,6 +98,14 @@ def _serve(
                 path=request.url.path,
             )
         return ctx.render("not_found.html", status=404, title="Page not found")
+
+
+def _check_numbers(request: Request) -> None:
+    for name, value in request.path_params.items():
+        if isinstance(value, int) and not whole.in_range(
+            value, _LARGEST.get(name, whole.LARGEST_ID)
+        ):
+            raise access.NotFound("page")
 
 
 def _context(admin: Admin, request: Request, form: FormData) -> Ctx:

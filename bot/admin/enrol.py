@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot.admin import access, notify
 from bot.admin.context import ADMIN, Ctx
 from bot.admin.qr import svg_data_uri
+from bot.admin.whole import whole
 from bot.channels.linking import create_invite
 from bot.enrolment import EnrolmentError, add_participant
 from bot.types import Channel
-from store.models import Invite, Practitioner
+from store.models import Practitioner
 
 MAX_NAME = 120
 
@@ -53,16 +54,6 @@ def form(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = 
 def _telegram_link(session: Session, ctx: Ctx, participant_id: int) -> str:
     """A new deep link; any earlier unused link for this person stops working."""
     now = ctx.now()
-    session.execute(
-        update(Invite)
-        .where(
-            Invite.participant_id == participant_id,
-            Invite.channel == Channel.TELEGRAM.value,
-            Invite.used_at.is_(None),
-            Invite.expires_at > now,
-        )
-        .values(expires_at=now)
-    )
     token = create_invite(session, participant_id, Channel.TELEGRAM, now, actor=ctx.user.actor)
     username = (ctx.admin.settings.telegram_bot_username or "").lstrip("@")
     return f"https://t.me/{username}?start={token}"
@@ -90,9 +81,7 @@ def submit(ctx: Ctx) -> Response:
             raise _Invalid("Give the appointment date as year-month-day.") from exc
         with ctx.admin.db.write() as session:
             allowed = {p.id: p for p in _practitioners(session, ctx)}
-            chosen = allowed.get(
-                int(values["practitioner"]) if values["practitioner"].isdigit() else ctx.user.id
-            )
+            chosen = allowed.get(whole(values["practitioner"]) or ctx.user.id)
             if chosen is None:
                 raise _Invalid("Choose a practitioner from the list.")
             try:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot.admin import access, auth, sessions
 from bot.admin.accounts import AccountError, Hashed, create_practitioner
 from bot.admin.context import ADMIN, ROLE_NAMES, Ctx
+from bot.admin.whole import whole
 from store.models import Practitioner, Team
 
 
@@ -40,7 +42,7 @@ def create(ctx: Ctx) -> Response:
     hashed = Hashed(auth.hash_password(temporary))  # before the write: hashing is slow
     try:
         with ctx.admin.db.write() as session:
-            team = session.get(Team, int(values["team"])) if values["team"].isdigit() else None
+            team = _team(session, values["team"])
             if team is None:
                 raise AccountError("Choose a team.")
             person = create_practitioner(
@@ -87,7 +89,7 @@ def save(ctx: Ctx) -> Response:
     role, team_id, active = ctx.field("role"), ctx.field("team"), ctx.field("active") == "yes"
     with ctx.admin.db.write() as session:
         person = access.practitioner(session, ctx.user, int(ctx.param("id")))
-        team = session.get(Team, int(team_id)) if team_id.isdigit() else None
+        team = _team(session, team_id)
         if role not in ROLE_NAMES or team is None:
             error: str | None = "Choose a role and a team from the lists."
         elif person.id == ctx.user.id and (role != ADMIN or not active):
@@ -119,6 +121,7 @@ def reset_password(ctx: Ctx) -> Response:
         person.password_hash = hashed
         person.password_changed_at = None
         sessions.end_all(session, person.id)
+        sessions.revoke_devices(session, person.id)
         ctx.audit(session, "practitioner.reset_password", "practitioner", person.id)
         return ctx.render(
             "password_once.html", title="Password reset", person=person, temporary=temporary
@@ -133,3 +136,8 @@ def reset_codes(ctx: Ctx) -> Response:
         sessions.end_all(session, person.id)
         ctx.audit(session, "practitioner.reset_codes", "practitioner", person.id)
     return ctx.redirect(f"/practitioners/{ctx.param('id')}", done="practitioner")
+
+
+def _team(session: Session, chosen: str) -> Team | None:
+    team_id = whole(chosen)
+    return session.get(Team, team_id) if team_id is not None else None

@@ -28,7 +28,8 @@ def authors(session: Session, person: Participant, *versions: PlanVersion | None
                     by = str(one.get("by", ""))
                     if by.startswith("practitioner:") and by[13:].isdigit():
                         ids.add(int(by[13:]))
-    labels = {PARTICIPANT: f"{person.display_name} (service user)"}
+    # The name isolated (FSI ... PDI): its own direction never reorders the words after it.
+    labels = {PARTICIPANT: f"\u2068{person.display_name}\u2069 (service user)"}
     if ids:
         for pid, name in session.execute(
             select(Practitioner.id, Practitioner.name).where(Practitioner.id.in_(ids))

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from bot.admin import access
 from bot.admin.context import Ctx, Who
+from bot.admin.whole import LARGEST_NUMBER, whole
 from bot.schedule import adjust, local
 from bot.schedule.local import BadTime, clock_time
 from bot.schedule.planning import pending
@@ -126,22 +127,22 @@ def _change(ctx: Ctx) -> adjust.Change:
     every, weekdays = None, None
     if how == "every":
         raw = ctx.field("every").strip()
-        if not raw.isdigit():
+        every = whole(raw, LARGEST_NUMBER)
+        if every is None:
             raise BadTime("Give the number of days between check-ins, for example 3.")
-        every = int(raw)
     elif how == "weekdays":
         chosen = [d for d in ctx.fields("weekday") if d in WEEKDAYS]
         if not chosen:
             raise BadTime("Tick at least one day of the week.")
         weekdays = frozenset(WEEKDAYS.index(d) for d in chosen)
-    cap = ctx.field("daily_cap").strip()
-    if not cap.isdigit():
+    cap = whole(ctx.field("daily_cap"), LARGEST_NUMBER)
+    if cap is None:
         raise BadTime("Give the most scheduled messages a day as a number, for example 2.")
     return adjust.Change(
         every_days=every,
         weekdays=weekdays,
         window=_times(ctx, "window_start", "window_end") if how != "off" else None,
-        daily_cap=int(cap) if how != "off" else None,
+        daily_cap=cap if how != "off" else None,
         timezone=ctx.field("timezone").strip(),
         quiet=_times(ctx, "quiet_start", "quiet_end"),
         off=how == "off",
@@ -157,7 +158,9 @@ def _times(ctx: Ctx, start: str, end: str) -> tuple[time, time]:
 
 def dashboard(session: Session, who: Who, now: datetime, days: str) -> dict[str, Any]:
     """Who has not answered a scheduled question for `days` days (a list, not an alarm)."""
-    wait = int(days) if days.isdigit() and int(days) in UNANSWERED_DAYS else UNANSWERED_DEFAULT
+    wait = whole(days) or UNANSWERED_DEFAULT
+    if wait not in UNANSWERED_DAYS:
+        wait = UNANSWERED_DEFAULT
     last_asked = (
         select(Job.participant_id, func.max(Job.done_at).label("asked"))
         .where(Job.outcome == "sent", Job.kind.in_(("check_in", "appointment_prep")))

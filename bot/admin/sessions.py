@@ -1,8 +1,9 @@
 """Server-side sessions: a random token in a cookie, only its hash in the database.
 
 A session ends when it is idle too long, when it is too old, at sign-out, and when
-the password changes. A new token is issued at every step up (password, then code),
-so a token planted before sign-in is never the one that is signed in."""
+the password changes (which also revokes the browsers trusted until then). A new
+token is issued at every step up (password, then code), so a token planted before
+sign-in is never the one that is signed in."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ PASSWORD = "password"  # noqa: S105 - a stage: the password must be changed
 OK = "ok"
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute
 DEVICE_LIFETIME = timedelta(days=180)
+DEVICE_COOKIE_SECONDS = int(DEVICE_LIFETIME.total_seconds())
 
 
 def digest(token: str) -> str:
@@ -128,6 +130,12 @@ def end_all(session: Session, practitioner_id: int) -> int:
         delete(AdminSession).where(AdminSession.practitioner_id == practitioner_id)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def revoke_devices(session: Session, practitioner_id: int) -> None:
+    """Forget every browser this practitioner signed in from: after their password
+    changes, a browser that knew the old one is a stranger to the throttle again."""
+    session.execute(delete(TrustedDevice).where(TrustedDevice.practitioner_id == practitioner_id))
 
 
 def purge(session: Session, now: datetime, limits: Limits) -> None:

@@ -13,7 +13,7 @@ from bot.admin.qr import svg_data_uri
 from store.models import Practitioner
 
 WRONG = "That email address and password don't match an account. Check them and try again."
-THROTTLED = "Too many attempts. Wait 15 minutes and try again, or ask an administrator."
+THROTTLED = throttle.THROTTLED
 WRONG_CODE = "That code didn't work. Codes change every 30 seconds: try the newest one."
 
 
@@ -94,7 +94,7 @@ def submit(ctx: Ctx) -> Response:
                 ctx.set_cookie(
                     ctx.admin.cookie("device"),
                     sessions.trust_device(session, found.id, now),
-                    180 * 86400,
+                    sessions.DEVICE_COOKIE_SECONDS,
                 )
             ctx.audit(
                 session,
@@ -155,7 +155,7 @@ def _code_checked(ctx: Ctx, session: Session, secret: str, code: str) -> str | N
         ctx.set_cookie(
             ctx.admin.cookie("device"),
             sessions.trust_device(session, practitioner.id, now),
-            180 * 86400,
+            sessions.DEVICE_COOKIE_SECONDS,
         )
     ctx.stage = stage
     ctx.audit(session, "signin.ok", "practitioner", practitioner.id, factor="totp")

@@ -1,11 +1,13 @@
 """Throttling failed sign-ins without handing an attacker a way to lock people out.
 
-Failures are counted over a sliding window, per account and address, per address,
-and per account. A browser that signed in to the account before (a trusted device
-cookie) is only held back by failures made from trusted browsers, so someone
-guessing from elsewhere cannot lock a practitioner out of their usual browser, and
-from anywhere else for no longer than the window. Unknown accounts are counted the
-same way as known ones, so the answers can't tell them apart."""
+Failures are counted over a sliding window, per account and address, and per account.
+A browser that signed in to the account before (a trusted device cookie) is only held
+back by failures made from trusted browsers, so someone guessing from elsewhere cannot
+lock a practitioner out of their usual browser, and from anywhere else for no longer
+than the window. Failures never count against another account: behind a proxy that
+is not in TOUCHPOINT_TRUSTED_PROXIES everyone has the same address, and one person
+guessing must not lock everyone out. Unknown accounts are counted the same way as
+known ones, so the answers can't tell them apart."""
 
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from store.models import SigninFailure
 
+THROTTLED = "Too many attempts. Wait 15 minutes and try again, or ask an administrator."
+
 
 @dataclass(frozen=True)
 class Policy:
     window: timedelta = timedelta(minutes=15)
     per_account_and_address: int = 5
-    per_address: int = 20
     per_account: int = 10  # from browsers that never signed in to it
     per_trusted_account: int = 10  # from browsers that did
 
@@ -69,8 +72,6 @@ def allowed(
         _count(session, since, SigninFailure.account_key == key, SigninFailure.address == address)
         >= policy.per_account_and_address
     ):
-        return False
-    if _count(session, since, SigninFailure.address == address) >= policy.per_address:
         return False
     untrusted = SigninFailure.known_device.is_(False)
     return _count(session, since, SigninFailure.account_key == key, untrusted) < policy.per_account

@@ -11,7 +11,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.types import Channel
@@ -56,11 +56,24 @@ def create_invite(
     ttl: timedelta = DEFAULT_TTL,
     actor: str = "cli",
 ) -> str:
-    """A new token for `participant_id`; only its hash is kept."""
-    if session.get(Participant, participant_id) is None:
+    """A new token for `participant_id`; only its hash is kept. Every earlier unused
+    invitation of theirs for the channel stops working: a link that leaked, or was sent
+    to an old number, must not link a stranger's chat. The command line and the admin
+    page both make invitations here."""
+    if session.get(Participant, participant_id, with_for_update=True) is None:
         raise InviteError(
             f"There is no participant {participant_id}. Add one with `touchpoint participant add`."
         )
+    session.execute(
+        update(Invite)
+        .where(
+            Invite.participant_id == participant_id,
+            Invite.channel == channel.value,
+            Invite.used_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
     token = new_token()
     session.add(
         Invite(

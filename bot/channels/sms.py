@@ -54,6 +54,8 @@ _PROVIDER_STATUS = {
     "failed": ("failed", 3),
 }
 _RANK = {"queued": 0, "sending": 1, "inline": 1, "sent": 2, "failed": 2}
+# Twilio's message ids: SM (text) or MM (media) and 32 hex digits.
+_MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-f]{32}")
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _QUOTE = {'"': "&quot;"}
 E164_CACHE_SIZE = 4096  # distinct senders remembered (~1 MB): the busy ones of an hour
@@ -97,8 +99,8 @@ class SmsWebhook:
         form = await self._signed_form(request, INBOUND_PATH)
         if isinstance(form, Response):
             return form
-        sid = form.get("MessageSid") or form.get("SmsSid")
-        if not sid:
+        sid = message_sid(form)
+        if sid is None:
             return self._reject("malformed", 400)
         body = form.get("Body", "")
         inbound = Inbound(Channel.SMS, e164(form.get("From", ""), self._region), body, sid)
@@ -210,6 +212,20 @@ class SmsWebhook:
             self._metrics.reply_latency.labels("sms").observe(took)
             if step.crisis:
                 self._metrics.crisis_reply_latency.labels("sms").observe(took)
+
+
+def message_sid(form: ImmutableMultiDict[str, str]) -> str | None:
+    """The message's id, if it looks like Twilio's and every copy of it agrees; else None.
+    Twilio's signature joins names and values with no separator, so a captured request
+    can be re-cut (`MessageSid=<sid>NumMedia0` with `NumMedia` dropped) and still verify:
+    such a sid must never become a new message with its own effects."""
+    sids = form.getlist("MessageSid")
+    if len(sids) != 1 or not _MESSAGE_SID.fullmatch(sids[0]):
+        return None
+    for name in ("SmsSid", "SmsMessageSid"):
+        if any(other != sids[0] for other in form.getlist(name)):
+            return None
+    return sids[0]
 
 
 def twiml(replies: tuple[str, ...], actions: tuple[str, ...] = ()) -> str:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 MAX_UPDATE_BYTES = 1024 * 1024
+_TEXTS = ("text", "caption")
 _NON_TEXT = (
     "photo",
     "sticker",
@@ -219,9 +220,39 @@ async def _parse(request: Request) -> Update | None:
         chunks.append(chunk)
     try:
         data: Any = json.loads(b"".join(chunks))
-        if not isinstance(data, dict):
+        if not _well_formed(data):
             return None
         update = Update.de_json(data, None)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
-    return update if isinstance(update.update_id, int) else None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
+        return None  # nested thousands deep; a date past the year 9999
+    return update
+
+
+def _well_formed(data: Any) -> bool:
+    """The fields we read have the types Telegram gives them. python-telegram-bot takes
+    what it is given (a number for `text`, a message without `chat`), so an update that
+    did not come from Telegram is refused here rather than failing later."""
+    if not isinstance(data, dict) or not _is_int(data.get("update_id")):
+        return False
+    for kind in ("message", "edited_message"):
+        if kind not in data:
+            continue
+        message = data[kind]
+        if not isinstance(message, dict):
+            return False
+        chat = message.get("chat")
+        if not (
+            _is_int(message.get("message_id"))
+            and _is_int(message.get("date"))
+            and isinstance(chat, dict)
+            and _is_int(chat.get("id"))
+            and isinstance(chat.get("type"), str)
+        ):
+            return False
+        if any(key in message and not isinstance(message[key], str) for key in _TEXTS):
+            return False
+    return True
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

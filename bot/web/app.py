@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
@@ -10,10 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from bot.admin.headers import SecurityHeaders, server_error
 from bot.assistant import Assistant, Clock, utc_now
 from bot.channels.outage import Outage
 from bot.channels.sms import INBOUND_PATH, SmsWebhook
@@ -24,6 +27,7 @@ from bot.outbox import Policy
 from bot.replay import keep_replaying
 from bot.settings import Settings
 from bot.staff.metrics import AlertCollector
+from bot.web.proxies import behind_proxies
 from store.db import Database
 from store.spool import Spool
 
@@ -67,7 +71,11 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    async def metrics_page(_request: Request) -> Response:
+    async def metrics_page(request: Request) -> Response:
+        if settings.metrics_token is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        if not _bearer_matches(request, settings.metrics_token.get_secret_value()):
+            return PlainTextResponse("", status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return Response(await run_in_threadpool(metrics.render), media_type=CONTENT_TYPE)
 
     routes: list[BaseRoute] = [
@@ -97,13 +105,33 @@ def create_app(
             if on_close is not None:
                 on_close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    https = settings.public_url.lower().startswith("https://")
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        # Every response, webhooks' and errors' too, carries the security headers; the
+        # client's address comes from X-Forwarded-For only through a trusted proxy.
+        middleware=[
+            Middleware(SecurityHeaders, https=https),
+            Middleware(behind_proxies, setting=settings.trusted_proxies),
+        ],
+        exception_handlers={500: server_error(https=https)},
+    )
     app.state.settings = settings
     app.state.db = db
     app.state.assistant = assistant
     app.state.metrics = metrics
     app.state.dispatcher = dispatcher
     return app
+
+
+def _bearer_matches(request: Request, token: str) -> bool:
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    expected = token.encode()
+    # compare_digest takes as long whatever the value, so the token can't be guessed
+    # a character at a time; the scheme is not a secret.
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), expected)
 
 
 def _ping(db: Database) -> None:

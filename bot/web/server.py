@@ -10,8 +10,10 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.assistant import Assistant
+from bot.metrics import shared_between_processes
 from bot.settings import Settings, get_settings
 from bot.web.app import create_app
+from bot.web.proxies import BadProxySetting, trusted_networks
 from store.db import Database
 
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -42,6 +44,10 @@ def config_problems(settings: Settings) -> list[str]:
                 "TELEGRAM_WEBHOOK_SECRET may only hold letters, digits, _ and - "
                 "(1 to 256 of them); Telegram refuses anything else. Choose another one."
             )
+    try:
+        trusted_networks(settings.trusted_proxies)
+    except BadProxySetting as exc:
+        problems.append(str(exc))
     return problems
 
 
@@ -58,16 +64,20 @@ def serve(
         db.check_migrated()  # DatabaseNotReady says what to run
     finally:
         db.dispose()
-    uvicorn.run(
-        "bot.web.server:app_with_worker" if with_worker else "bot.web.server:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # Signatures use TOUCHPOINT_PUBLIC_URL, never the proxy's headers.
-        proxy_headers=False,
-        server_header=False,
-    )
+    with shared_between_processes(workers):
+        uvicorn.run(
+            "bot.web.server:app_with_worker"
+            if with_worker
+            else "bot.web.server:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # Signatures use TOUCHPOINT_PUBLIC_URL, never the proxy's headers; the app
+            # reads X-Forwarded-For itself, from TOUCHPOINT_TRUSTED_PROXIES only.
+            proxy_headers=False,
+            server_header=False,
+        )
     return 0
 
 
