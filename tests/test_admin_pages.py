@@ -505,3 +505,36 @@ def test_team_settings_refuse_no_national_line_and_take_a_text_line(world: World
         assert team.national_lines == [
             {"name": "Shout", "number": "text SHOUT to 85258", "hours": "any time"}
         ]
+
+
+def test_a_strangers_risk_alert_is_triaged_by_the_numbers_team(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from store.models import Alert
+
+    now = datetime.now(UTC)
+    with world.db.write() as session:
+        for team_id, rule in ((world.ids["team_b"], "rule_team_b"), (None, "rule_nobody")):
+            session.add(
+                Alert(
+                    participant_id=None,
+                    team_id=team_id,
+                    kind="risk_language",
+                    category="suicidal_intent",
+                    severity="high",
+                    rule=rule,
+                    created_at=now,
+                )
+            )
+    lead_a = world.signed_in("lee")
+    lead_a.get("/admin/alerts")
+    assert "rule_team_b" not in lead_a.text
+    assert "rule_nobody" not in lead_a.text
+    lead_b = world.signed_in("bea")
+    lead_b.get("/admin/alerts")
+    assert "rule_team_b" in lead_b.text
+    assert "rule_nobody" not in lead_b.text
+    admin = world.signed_in("ada")
+    admin.get("/admin/alerts")
+    assert "rule_team_b" in admin.text
+    assert "rule_nobody" in admin.text

@@ -82,11 +82,14 @@ def alert(session: Session, who: Who, alert_id: int) -> Alert:
 
 
 def alerts(who: Who) -> ColumnElement[bool]:
+    """A sender nobody has verified (participant_id NULL) is triage: an admin sees all of
+    them; a team lead those whose number was given to their team (team_id)."""
+    theirs = Alert.participant_id.in_(select(Participant.id).where(participants(who)))
+    if who.role == ADMIN:
+        return Alert.participant_id.is_(None) | theirs
     if who.is_lead:
-        return Alert.participant_id.is_(None) | Alert.participant_id.in_(
-            select(Participant.id).where(participants(who))
-        )
-    return Alert.participant_id.in_(select(Participant.id).where(participants(who)))
+        return (Alert.participant_id.is_(None) & (Alert.team_id == who.team_id)) | theirs
+    return theirs
 
 
 def team(session: Session, who: Who, team_id: int) -> Team:
