@@ -62,7 +62,7 @@ def one(ctx: Ctx) -> Response:
         ctx.audit(session, "alert.view", "alert", alert.id, participant=alert.participant_id)
         return ctx.render(
             "alert.html",
-            title=f"Alert: {triage.who_name(person)}",
+            title=f"Alert: \u2068{triage.who_name(person)}\u2069",
             card=triage.cards([(alert, person)], ctx.user.timezone, ctx.now())[0],
             by=by,
             told=told,

@@ -86,6 +86,10 @@ def cards(
             "what": content.describe(alert),
             "age": age(alert, now),
             "label": label(alert, person, tz, now),
+            # The same words with the name apart, for a <bdi> around it in the button.
+            "label_after": label(alert, person, tz, now).removeprefix(
+                f"Acknowledge: {who_name(person)}"
+            ),
         }
         for alert, person in rows
     ]
