@@ -35,9 +35,13 @@ PHONE = "+447400900001"
 TARGET_IN, TARGET_SEGMENTS = 32, 40
 # A gap in a script: the clock moves on this long before the next message.
 GAP = "<25 hours later>"
+# Where the crisis plan begins: the message choosing it is the plan's first message in.
+PLAN = "<the crisis plan>"
+_SHOW = False
 
 TIDY: tuple[str, ...] = (
     "hi",
+    PLAN,
     "1",
     "I stop sleeping",
     "I stop answering the phone",
@@ -74,6 +78,7 @@ TIDY: tuple[str, ...] = (
 
 MESSY: tuple[str, ...] = (
     "hi",
+    PLAN,
     "1",
     "not sleepin",
     "stop answering phone",
@@ -119,6 +124,8 @@ class Result:
     name: str
     sent: int = 0
     segments: int = 0
+    plan_sent: int = 0  # from the message that chose the crisis plan
+    plan_segments: int = 0
     replies: int = 0
     seconds: float = 0.0
     submitted: bool = False
@@ -150,6 +157,9 @@ def run_session(folder: Path, name: str, script: Iterable[str]) -> Result:
             if text == GAP:
                 clock.now += timedelta(hours=25)
                 continue
+            if text == PLAN:
+                result.plan_sent, result.plan_segments = -result.sent, -result.segments
+                continue
             # A YES/NO question the script did not expect: the person says yes.
             while last and _asks_yes(last[-1]) and text.casefold() not in ("yes", "no"):
                 last = _send(assistant, result, clock, "yes")
@@ -157,6 +167,8 @@ def run_session(folder: Path, name: str, script: Iterable[str]) -> Result:
         while last and _asks_yes(last[-1]):
             last = _send(assistant, result, clock, "yes")
         result.seconds = time.perf_counter() - started
+        result.plan_sent += result.sent
+        result.plan_segments += result.segments
         _inspect(db, pid, result)
     finally:
         db.dispose()
@@ -170,6 +182,10 @@ def _send(assistant: Assistant, result: Result, clock: _Clock, text: str) -> tup
         Inbound(Channel.SMS, PHONE, text, external_id=f"bench-{result.name}-{result.sent}"),
         inline_limit=None,
     )
+    if _SHOW:
+        print(f"> {text}")
+        for reply in step.replies:
+            print(f"  [{gsm.segments(reply)}] " + reply.replace("\n", "\n      "))
     result.replies += len(step.replies)
     result.segments += sum(gsm.segments(reply) for reply in step.replies)
     return step.replies
@@ -204,22 +220,27 @@ def _inspect(db: Database, pid: int, result: Result) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.conversation")
-    parser.parse_args(argv)
+    parser.add_argument("--show", action="store_true", help="print each session's messages")
+    args = parser.parse_args(argv)
+    global _SHOW
+    _SHOW = args.show
     folder = Path(tempfile.mkdtemp(prefix="tp-conversation-"))
     try:
         results = [run_session(folder, "tidy", TIDY), run_session(folder, "messy", MESSY)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"{'session':8} {'in':>4} {'replies':>8} {'segments':>9} {'ms':>7}  submitted  stray items")
+    print("session  in (plan)  segments out (plan)  replies      ms  submitted  stray items")
     for r in results:
         print(
-            f"{r.name:8} {r.sent:4d} {r.replies:8d} {r.segments:9d} {r.seconds * 1000:7.0f}  "
-            f"{'yes' if r.submitted else 'no':9}  {r.stray_items}"
+            f"{r.name:8} {r.sent:3d} ({r.plan_sent:3d})  {r.segments:8d} ({r.plan_segments:3d})"
+            f"       {r.replies:7d} {r.seconds * 1000:7.0f}  {'yes' if r.submitted else 'no':9}"
+            f"  {r.stray_items}"
         )
     tidy = results[0]
-    met = tidy.sent <= TARGET_IN and tidy.segments <= TARGET_SEGMENTS
+    met = tidy.plan_sent <= TARGET_IN and tidy.plan_segments <= TARGET_SEGMENTS
     print(
-        f"Target for the tidy session: <= {TARGET_IN} in, <= {TARGET_SEGMENTS} segments out: "
+        f"Target for the tidy crisis plan (from choosing it in the menu): <= {TARGET_IN} in, "
+        f"<= {TARGET_SEGMENTS} segments out: "
         f"{'met' if met else 'not met'}"
     )
     return 0

@@ -33,6 +33,23 @@ def _submit_plan(turn: Turn, conv: Conversation, plan: str | None) -> None:
     plans.submit(turn.session, version, turn.now)
 
 
+def _submit_if_written(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """Send a draft with something in it for review; say which it was (answers.sent)."""
+    if plan is None:
+        return
+    version = turn.current_plan(plan)
+    if version is None or not any(version.sections.values()):
+        outcome = "empty"
+    elif version.status != "draft":
+        outcome = "unchanged"  # nothing new since it was sent (or reviewed)
+    else:
+        plans.submit(turn.session, version, turn.now)
+        outcome = "sent"
+    data = plans.copy_json(conv.data or {})
+    data.setdefault("answers", {})["sent"] = outcome
+    conv.data = data
+
+
 def _remember_rhythm(conv: Conversation, described: str | None) -> None:
     data = plans.copy_json(conv.data or {})
     data.setdefault("answers", {})["rhythm"] = described
@@ -62,6 +79,7 @@ ACTIONS: dict[str, Action] = {
     "set_name": _set_name,
     "finish_onboarding": _finish_onboarding,
     "submit_plan": _submit_plan,
+    "submit_if_written": _submit_if_written,
     # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
     "describe_rhythm": _describe_rhythm,
     "rhythm_often": _rhythm_often,

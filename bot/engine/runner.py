@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from bot import plans
-from bot.engine import answers
+from bot.engine import answers, readback
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import CompiledDialog, DialogSet
 from bot.engine.hold import MAX_HELD_CHARS, HoldChoice, parse_hold
+from bot.engine.listwords import ListWord, parse_list_word
 from bot.engine.names import parse_name
 from bot.engine.spec import AnswerKind, ItemKind, StateSpec
 from bot.engine.turn import Turn
@@ -91,9 +92,6 @@ class Engine:
         self._drop_hold(conv)
         state = self._state(conv)
         turn.say(self._prompt(turn, conv, state))
-        phase = conv.data.get("phase")
-        if phase == "confirming":
-            turn.say(self._readback(turn, conv))
 
     # -- the step --------------------------------------------------------------------
 
@@ -193,6 +191,12 @@ class Engine:
         if not state.optional or not dialog.can(conv.state, "skip"):
             turn.say(self.wording.render("answers/cannot_skip", turn.participant.locale))
             return
+        if conv.data.get("phase") == "contact_confirm":  # a contact waiting is kept (H16)
+            self._keep_pending_contact(turn, conv, state, in_list=state.answer is AnswerKind.LIST)
+        if state.answer is AnswerKind.LIST and self._items(conv):
+            # What they sent is theirs: SKIP leaves the question, never their words.
+            self._keep_list(turn, conv, state, skipped=True)
+            return
         self._move(turn, conv, "skip")
 
     def done(self, turn: Turn, conv: Conversation) -> None:
@@ -207,9 +211,8 @@ class Engine:
         if state.answer is not AnswerKind.LIST:
             self.reprompt(turn, conv)
             return
-        if self._items(conv):
-            self._set_phase(conv, "confirming")
-            turn.say(self._readback(turn, conv))
+        if self._items(conv) or conv.data.get("emptied"):
+            self._keep_list(turn, conv, state, skipped=False)
         elif state.optional:
             self.skip(turn, conv)
         else:
@@ -223,30 +226,29 @@ class Engine:
         if phase == "contact_confirm":
             self._contact_confirm(turn, conv, state, text, in_list=True)
             return
-        if phase == "confirming":
-            remove = answers.parse_remove(text)
-            if remove is not None:
-                data = self._data(conv)
-                items = data.get("items", [])
-                if 1 <= remove <= len(items):
-                    items.pop(remove - 1)
-                    data["items"] = items
-                    conv.data = data
-                    turn.say(self._readback(turn, conv))
-                else:
-                    turn.say(self.wording.render("answers/no_such_item", loc, count=len(items)))
-                return
-            yes_no = answers.parse_yes_no(text)
-            if yes_no.ok and yes_no.value:
-                items = self._data(conv).get("items", [])
-                self._save(turn, conv, state, items)
-                self._move(turn, conv, "next")
-                return
-            if yes_no.ok:
-                self._set_phase(conv, None)
-                turn.say(self.wording.render("answers/list_add_more", loc))
-                return
+        if phase is not None:
             self._set_phase(conv, None)
+            if phase == "confirming" and answers.parse_yes_no(text).value is True:
+                self.done(turn, conv)  # a read-back from before lists kept at DONE
+                return
+        remove = answers.parse_remove(text)
+        if remove is not None:
+            self._remove_item(turn, conv, remove)
+            return
+        if not self._items(conv) and answers.parse_yes_no(text).value is True:
+            # "ok" or "yes" to a new list question is a nod, not an item: ask again.
+            turn.say(self._prompt(turn, conv, state))
+            return
+        word = parse_list_word(text)
+        if word is ListWord.DONE:
+            self.done(turn, conv)
+            return
+        if word is ListWord.SKIP:
+            self.skip(turn, conv)
+            return
+        if word is ListWord.LATER:
+            turn.say(self.wording.render("answers/later", loc))
+            return
         if len(self._items(conv)) >= MAX_ITEMS:
             turn.say(self.wording.render("answers/list_full", loc, limit=MAX_ITEMS))
             return
@@ -267,8 +269,11 @@ class Engine:
                 return
             entry = plans.item(str(parsed.value))
         self._add_item(conv, entry)
-        count = len(self._items(conv))
-        turn.say(self.wording.render("answers/list_added", loc, count=count))
+        self._echo(turn, entry)
+
+    def _echo(self, turn: Turn, entry: dict[str, Any]) -> None:
+        item = readback.shorten(str(entry.get("text", "")), readback.ECHO_CHARS)
+        turn.say(self.wording.render("answers/list_added", turn.participant.locale, item=item))
 
     def _add_item(self, conv: Conversation, entry: dict[str, Any]) -> None:
         data = self._data(conv)
@@ -276,9 +281,51 @@ class Engine:
         data["bad"] = 0
         conv.data = data
 
-    def _readback(self, turn: Turn, conv: Conversation) -> str:
-        items = self._items(conv)
-        return self.wording.render("answers/list_readback", turn.participant.locale, items=items)
+    def _remove_item(self, turn: Turn, conv: Conversation, number: int) -> None:
+        data = self._data(conv)
+        items: list[dict[str, Any]] = data.get("items", [])
+        loc = turn.participant.locale
+        if not 1 <= number <= len(items):
+            turn.say(self.wording.render("answers/no_such_item", loc, count=len(items)))
+            return
+        removed = items.pop(number - 1)
+        data["items"] = items
+        data["emptied"] = not items  # DONE now keeps the list empty
+        conv.data = data
+        gone = readback.shorten(str(removed.get("text", "")), readback.ECHO_CHARS)
+        turn.say(
+            readback.fit(
+                lambda texts, hidden: self.wording.render(
+                    "answers/list_removed", loc, removed=gone, texts=texts, hidden=hidden
+                ),
+                items,
+            )
+        )
+
+    def _keep_list(
+        self, turn: Turn, conv: Conversation, state: StateSpec, *, skipped: bool
+    ) -> None:
+        """Save the list and go on, its short read-back in front of the next question."""
+        items = self._data(conv).get("items", [])
+        loc = turn.participant.locale
+        kept = readback.fit(
+            lambda texts, hidden: self.wording.render(
+                "answers/list_kept",
+                loc,
+                texts=texts,
+                hidden=hidden,
+                count=len(items),
+                skipped=skipped,
+            ),
+            items,
+        )
+        self._save(turn, conv, state, items)
+        said = len(turn.replies)
+        self._move(turn, conv, "next")
+        if len(turn.replies) > said:
+            turn.replies[said] = f"{kept}\n\n{turn.replies[said]}"
+        else:
+            turn.say(kept)
 
     # -- contacts ------------------------------------------------------------------
 
@@ -292,6 +339,9 @@ class Engine:
     def _contact_confirm(
         self, turn: Turn, conv: Conversation, state: StateSpec, text: str, *, in_list: bool
     ) -> None:
+        if in_list and parse_list_word(text) is not None:
+            self.done(turn, conv)  # "that's it" while a contact waits: it is kept (H16)
+            return
         data = self._data(conv)
         pending = str(data.get("pending", ""))
         yes_no = answers.parse_yes_no(text)
@@ -337,10 +387,7 @@ class Engine:
         if in_list:
             self._add_item(conv, entry)
             if not quiet:
-                count = len(self._items(conv))
-                turn.say(
-                    self.wording.render("answers/list_added", turn.participant.locale, count=count)
-                )
+                self._echo(turn, entry)
         else:
             self._save(turn, conv, state, entry)
             self._move(turn, conv, "next")
@@ -366,7 +413,7 @@ class Engine:
         data = self._data(conv)
         if remember and conv.state != name:
             data["history"] = [*data.get("history", []), conv.state][-MAX_HISTORY:]
-        for scratch in ("phase", "pending", "items", "bad", "held"):
+        for scratch in ("phase", "pending", "items", "bad", "held", "emptied"):
             data.pop(scratch, None)
         state = dialog.state(name)
         conv.state = name
@@ -378,7 +425,9 @@ class Engine:
             ACTIONS[action](turn, conv, plan)
         turn.say(self._prompt(turn, conv, state))
         if state.end:
-            self._finish(turn, conv, resume=True)
+            self._finish(turn, conv, resume=state.then is None)
+            if state.then is not None:
+                self.start(turn, state.then)
 
     def _finish(self, turn: Turn, conv: Conversation, *, resume: bool) -> None:
         conv.status = "completed"
@@ -464,7 +513,11 @@ class Engine:
         conv.data = data
         loc = turn.participant.locale
         if data["bad"] >= STUCK_AFTER:
-            turn.say(self.wording.render("answers/stuck", loc, optional=state.optional))
+            turn.say(
+                self.wording.render(
+                    "answers/stuck", loc, optional=state.optional, kind=state.answer.value
+                )
+            )
             return
         template = f"answers/{error}"
         if not self.wording.exists(template):
