@@ -167,9 +167,13 @@ class Router:
             return True
         if participant.paused_at is not None:
             participant.paused_at = None
+            resuming = self.engine.active(turn) is not None
             turn.say(
                 self.wording.render(
-                    "system/welcome_back", participant.locale, name=participant.display_name
+                    "system/welcome_back",
+                    participant.locale,
+                    name=participant.display_name,
+                    resuming=resuming,
                 )
             )
             self._carry_on(turn)

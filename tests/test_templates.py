@@ -38,6 +38,7 @@ def _sample() -> dict[str, object]:
         "answers": {"name": "Alexandra", "rating": 7, "sent": "sent"},
         # A list's echo, read-back and removal (bot/engine/readback.py fits them).
         "item": "Going for a walk",
+        "question": "What has gone well since we last spoke?",
         "texts": ["Going for a walk", "Calling my sister", "A hot bath"],
         "hidden": 2,
         "removed": "A hot bath",

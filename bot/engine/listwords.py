@@ -68,10 +68,24 @@ def _one_edit(text: str, word: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+# Said around an ending without changing it: "nope that's it thanks x".
+_BEFORE: Final = frozenset({"no", "nope", "nah", "ok", "okay", "um", "erm", "er", "and", "so"})
+_AFTER: Final = frozenset({"thanks", "thx", "ta", "x", "xx", "cheers", "really", "i think"})
+
+
+def _trimmed(words: str) -> str:
+    parts = words.split()
+    while len(parts) > 1 and parts[0] in _BEFORE:
+        parts = parts[1:]
+    while len(parts) > 1 and parts[-1] in _AFTER:
+        parts = parts[:-1]
+    return " ".join(parts)
+
+
 def parse_list_word(text: str) -> ListWord | None:
     """DONE or SKIP when the whole message means it; None for an item."""
     words = plain_words(text)
-    if words in _ENDINGS:
+    if words in _ENDINGS or _trimmed(words) in _ENDINGS:
         return ListWord.DONE
     if words in _SKIPS:
         return ListWord.SKIP

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -11,6 +11,7 @@ from bot import plans
 from bot.engine import answers, readback
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import CompiledDialog, DialogSet
+from bot.engine.greetings import is_return
 from bot.engine.hold import MAX_HELD_CHARS, HoldChoice, parse_hold
 from bot.engine.listwords import ListWord, parse_list_word
 from bot.engine.names import parse_name
@@ -132,6 +133,14 @@ class Engine:
     def answer(self, turn: Turn, conv: Conversation, text: str) -> None:
         if conv.data and "held" in conv.data and self._resolve_hold(turn, conv, text):
             return
+        if is_return(text, self._away(turn)):
+            # "hi sorry I've been rubbish at replying" is not what went well: the
+            # question is asked again, quoted in full.
+            loc = turn.participant.locale
+            name = turn.participant.display_name
+            turn.say(self.wording.render("answers/hello_again", loc, name=name))
+            self.reprompt(turn, conv)
+            return
         state = self._state(conv)
         kind = state.answer
         if kind is AnswerKind.LIST:
@@ -164,6 +173,17 @@ class Engine:
             self._move(turn, conv, "yes" if parsed.value else "no")
         else:
             self._move(turn, conv, "next")
+
+    @staticmethod
+    def _away(turn: Turn) -> timedelta | None:
+        """How long since their message before this one. The row was read before this
+        message's arrival was written (a Core UPDATE does not refresh it)."""
+        last = turn.participant.last_inbound_at
+        return None if last is None else turn.now - last
+
+    def question(self, turn: Turn, conv: Conversation) -> str:
+        """The question waiting for an answer, as it would be asked now (for reminders)."""
+        return self._prompt(turn, conv, self._state(conv))
 
     def back(self, turn: Turn, conv: Conversation) -> None:
         self._drop_hold(conv)
