@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot import crisis
+from bot import crisis, more
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
-from bot.keywords import Keyword, keyword
+from bot.keywords import Keyword, keyword, stop_word
 from bot.safety import RiskMatch, RiskScreen
 from bot.wording import Wording
 from store.models import Alert, ChannelIdentity, Message, Participant, Team
@@ -155,7 +155,7 @@ class Router:
             self._opted_out(turn, word, risk)
             return risk is not None
         if word is not None:
-            self._keyword(turn, word)
+            self._keyword(turn, word, text)
             return risk is not None
         if risk is not None:
             # The safety message stands alone: no menu, no "Got it". A question in
@@ -243,13 +243,18 @@ class Router:
             )
         )
 
-    def _keyword(self, turn: Turn, word: Keyword) -> None:
+    def _keyword(self, turn: Turn, word: Keyword, text: str = "") -> None:
         participant, loc = turn.participant, turn.participant.locale
         if word is Keyword.STOP:
+            # Any of the carrier's STOP words opts out (the carrier stops delivery too);
+            # the reply names the word, so an "end" meant for a list is not a mystery.
             participant.status = OPTED_OUT
             participant.opted_out_at = turn.now
             participant.more = []
-            turn.say(self.wording.render("system/stopped", loc, team=turn.team))
+            said = stop_word(text) if text else "STOP"
+            turn.say(self.wording.render("system/stopped", loc, team=turn.team, word=said))
+        elif word is Keyword.STOP_ASK:
+            turn.say(self.wording.render("system/stop_ask", loc))
         elif word is Keyword.START:
             self._start(turn)
         elif word is Keyword.HELP:
@@ -258,11 +263,8 @@ class Router:
             participant.paused_at = turn.now
             turn.say(self.wording.render("system/paused", loc))
         elif word is Keyword.MORE:
-            if participant.more:
-                turn.say(participant.more[0])
-                participant.more = participant.more[1:]
-            else:
-                turn.say(self.wording.render("system/no_more", loc))
+            page = more.next_page(turn, self.wording, self.service)
+            turn.say(page or self.wording.render("system/no_more", loc))
         elif word is Keyword.MENU:
             _unpause(participant)
             self.engine.start(turn, "menu" if participant.onboarded_at else "onboarding")

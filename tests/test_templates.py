@@ -39,6 +39,8 @@ def _sample() -> dict[str, object]:
         # A list's echo, read-back and removal (bot/engine/readback.py fits them).
         "item": "Going for a walk",
         "question": "What has gone well since we last spoke?",
+        "word": "END",
+        "resuming": True,
         "texts": ["Going for a walk", "Calling my sister", "A hot bath"],
         "hidden": 2,
         "removed": "A hot bath",

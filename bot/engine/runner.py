@@ -65,6 +65,8 @@ class Engine:
 
     def start(self, turn: Turn, dialog_name: str) -> Conversation:
         """Start a dialog, or resume it where it was left; the one in progress is kept."""
+        if turn.participant.more:
+            turn.participant.more = []  # the crisis reply's pages are not for a new dialog
         current = self.active(turn)
         if current is not None:
             if current.dialog == dialog_name:
