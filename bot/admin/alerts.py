@@ -9,7 +9,11 @@ from bot.admin import access
 from bot.admin.context import Ctx
 from store.models import Alert, Participant, Practitioner
 
-KINDS = {"risk_language": "Risk language", "crisis_requested": "Asked for their crisis plan"}
+KINDS = {
+    "risk_language": "Risk language",
+    "crisis_requested": "Asked for their crisis plan",
+    "low_rating": "Rated their week 0 to 2",
+}
 
 
 def show(ctx: Ctx) -> Response:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from bot import plans
 from bot.engine.turn import Turn
 from bot.schedule import adjust
-from store.models import Conversation
+from store.models import Alert, Conversation
 
 Action = Callable[[Turn, Conversation, str | None], None]
 
@@ -50,6 +50,29 @@ def _submit_if_written(turn: Turn, conv: Conversation, plan: str | None) -> None
     conv.data = data
 
 
+LOW_RATING = 2  # a check-in rating this low or lower tells the team (docs/clinical-safety.md)
+
+
+def _note_low_rating(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """A rating of 0-2 raises an alert for the team, once a check-in."""
+    data = conv.data or {}
+    rating = data.get("answers", {}).get("rating")
+    if not isinstance(rating, int) or rating > LOW_RATING or data.get("low_rating_alerted"):
+        return
+    turn.session.add(
+        Alert(
+            participant_id=turn.participant.id,
+            team_id=turn.team.id,
+            kind="low_rating",
+            severity="medium",
+            created_at=turn.now,
+        )
+    )
+    changed = plans.copy_json(data)
+    changed["low_rating_alerted"] = True
+    conv.data = changed
+
+
 def _remember_rhythm(conv: Conversation, described: str | None) -> None:
     data = plans.copy_json(conv.data or {})
     data.setdefault("answers", {})["rhythm"] = described
@@ -80,6 +103,7 @@ ACTIONS: dict[str, Action] = {
     "finish_onboarding": _finish_onboarding,
     "submit_plan": _submit_plan,
     "submit_if_written": _submit_if_written,
+    "note_low_rating": _note_low_rating,
     # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
     "describe_rhythm": _describe_rhythm,
     "rhythm_often": _rhythm_often,
