@@ -35,7 +35,13 @@ def _sample() -> dict[str, object]:
     return {
         "name": "Alexandra",
         "team": _team(),
-        "answers": {"name": "Alexandra", "rating": 7, "sent": "sent"},
+        "answers": {
+            "name": "Alexandra",
+            "rating": 7,
+            "sent": "sent",
+            "best_time": "18:00",
+            "moved": "moved",
+        },
         # A list's echo, read-back and removal (bot/engine/readback.py fits them).
         "item": "Going for a walk",
         "question": "What has gone well since we last spoke?",

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.engine.spec import Yaml12Loader
+from bot.schedule import adjust
 from bot.schedule.outreach import Outreach
 from bot.schedule.scheduler import Scheduler
 from store.models import Alert, Conversation, Message, Participant, Plan, PlanVersion
@@ -54,6 +55,10 @@ def test_transcript(path: Path, stack: Stack) -> None:
     pid = stack.add_participant(
         who.get("name", "Alex"), onboarded=who.get("onboarded", True), phone=who.get("phone")
     )
+    if "every_days" in who:
+        with stack.db.write() as session:
+            change = adjust.Change(every_days=who["every_days"])
+            adjust.apply(session, pid, change, clock.now, actor="test")
     seen_out = 0
     for number, step in enumerate(script["steps"], start=1):
         where = f"{path.name} step {number}"
@@ -70,6 +75,12 @@ def test_transcript(path: Path, stack: Stack) -> None:
             continue
         if "check" in step:
             _check_store(stack, pid, step["check"], where)
+            if "window" in step["check"]:
+                with stack.db.read() as session:
+                    rhythm = adjust.current(session, pid)
+                    got = rhythm and (rhythm.window_start.isoformat("minutes"),
+                                      rhythm.window_end.isoformat("minutes"))
+                    assert list(got or []) == step["check"]["window"], f"{where}: window {got}"
             continue
         sent = str(step["send"])
         clock.now += timedelta(seconds=20)  # people take a moment to type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time
 
 from bot import plans
 from bot.engine.turn import Turn
@@ -73,6 +74,19 @@ def _note_low_rating(turn: Turn, conv: Conversation, plan: str | None) -> None:
     conv.data = changed
 
 
+def _use_best_time(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """The check-in's "best time" answer moves their check-in window (answers.moved)."""
+    answers = (conv.data or {}).get("answers", {})
+    best = answers.get("best_time")
+    if not isinstance(best, str) or ":" not in best:
+        return
+    hour, minute = (int(part) for part in best.split(":", 1))
+    outcome = adjust.best_time(turn.session, turn.participant, time(hour, minute), turn.now)
+    data = plans.copy_json(conv.data or {})
+    data.setdefault("answers", {})["moved"] = outcome
+    conv.data = data
+
+
 def _remember_rhythm(conv: Conversation, described: str | None) -> None:
     data = plans.copy_json(conv.data or {})
     data.setdefault("answers", {})["rhythm"] = described
@@ -104,6 +118,7 @@ ACTIONS: dict[str, Action] = {
     "submit_plan": _submit_plan,
     "submit_if_written": _submit_if_written,
     "note_low_rating": _note_low_rating,
+    "use_best_time": _use_best_time,
     # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
     "describe_rhythm": _describe_rhythm,
     "rhythm_often": _rhythm_often,
