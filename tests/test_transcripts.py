@@ -78,8 +78,10 @@ def test_transcript(path: Path, stack: Stack) -> None:
             if "window" in step["check"]:
                 with stack.db.read() as session:
                     rhythm = adjust.current(session, pid)
-                    got = rhythm and (rhythm.window_start.isoformat("minutes"),
-                                      rhythm.window_end.isoformat("minutes"))
+                    got = rhythm and (
+                        rhythm.window_start.isoformat("minutes"),
+                        rhythm.window_end.isoformat("minutes"),
+                    )
                     assert list(got or []) == step["check"]["window"], f"{where}: window {got}"
             continue
         sent = str(step["send"])
