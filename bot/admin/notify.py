@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import gsm, outbox
+from bot.schedule import local
 from bot.admin.sections import plan_name
 from bot.types import Channel
 from bot.wording import Wording
@@ -42,7 +43,7 @@ def queue(session: Session, participant: Participant, body: str, now: datetime) 
     identity = preferred_identity(session, participant.id)
     if identity is None:
         return None
-    outbox.enqueue(
+    rows = outbox.enqueue(
         session,
         channel=Channel(identity.channel),
         address=identity.address,
@@ -50,7 +51,19 @@ def queue(session: Session, participant: Participant, body: str, now: datetime) 
         participant_id=participant.id,
         now=now,
     )
+    # Not a reply: it waits for the end of their quiet hours, in their time zone.
+    not_before = _after_quiet_hours(participant, now)
+    for row in rows:
+        row.next_attempt_at = not_before
     return identity.channel
+
+
+def _after_quiet_hours(participant: Participant, now: datetime) -> datetime:
+    try:
+        quiet = local.Quiet.parse(participant.quiet_start, participant.quiet_end)
+    except local.BadTime:
+        return now
+    return quiet.next_allowed(now, local.zone_or_default(participant.timezone))
 
 
 def _context(participant: Participant, kind: str, **extra: Any) -> dict[str, Any]:
