@@ -4,8 +4,8 @@ approve; what the service user hears; version history, print view and FHIR expor
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fhir.resources.R4B.careplan import CarePlan

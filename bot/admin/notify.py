@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import gsm, outbox
-from bot.schedule import local
 from bot.admin.sections import plan_name
+from bot.schedule import local
 from bot.types import Channel
 from bot.wording import Wording
 from store.models import ChannelIdentity, Participant, Team
