@@ -46,6 +46,7 @@ def _sample() -> dict[str, object]:
         "item": "Going for a walk",
         "question": "What has gone well since we last spoke?",
         "word": "END",
+        "sorry": True,
         "resuming": True,
         "texts": ["Going for a walk", "Calling my sister", "A hot bath"],
         "hidden": 2,

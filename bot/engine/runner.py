@@ -11,7 +11,7 @@ from bot import plans
 from bot.engine import answers, readback
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import CompiledDialog, DialogSet
-from bot.engine.greetings import is_return
+from bot.engine.greetings import is_greeting, is_return
 from bot.engine.hold import MAX_HELD_CHARS, HoldChoice, parse_hold
 from bot.engine.listwords import ListWord, parse_list_word
 from bot.engine.names import parse_name
@@ -140,7 +140,8 @@ class Engine:
             # question is asked again, quoted in full.
             loc = turn.participant.locale
             name = turn.participant.display_name
-            turn.say(self.wording.render("answers/hello_again", loc, name=name))
+            sorry = not is_greeting(text)
+            turn.say(self.wording.render("answers/hello_again", loc, name=name, sorry=sorry))
             self.reprompt(turn, conv)
             return
         state = self._state(conv)
