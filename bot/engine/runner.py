@@ -214,8 +214,11 @@ class Engine:
         if not state.optional or not dialog.can(conv.state, "skip"):
             turn.say(self.wording.render("answers/cannot_skip", turn.participant.locale))
             return
-        if conv.data.get("phase") == "contact_confirm":  # a contact waiting is kept (H16)
-            self._keep_pending_contact(turn, conv, state, in_list=state.answer is AnswerKind.LIST)
+        if conv.data.get("phase") == "contact_confirm":  # a contact waiting is kept (H21)
+            in_list = state.answer is AnswerKind.LIST
+            self._keep_pending_contact(turn, conv, state, in_list=in_list)
+            if not in_list:
+                return  # kept as the answer, and moved on
         if state.answer is AnswerKind.LIST and self._items(conv):
             # What they sent is theirs: SKIP leaves the question, never their words.
             self._keep_list(turn, conv, state, skipped=True)
@@ -363,7 +366,7 @@ class Engine:
         self, turn: Turn, conv: Conversation, state: StateSpec, text: str, *, in_list: bool
     ) -> None:
         if in_list and parse_list_word(text) is not None:
-            self.done(turn, conv)  # "that's it" while a contact waits: it is kept (H16)
+            self.done(turn, conv)  # "that's it" while a contact waits: it is kept (H21)
             return
         data = self._data(conv)
         pending = str(data.get("pending", ""))
