@@ -1,7 +1,7 @@
 """Whole conversations from tests/transcripts/*.yaml, run through the real stack.
 
-Steps: `send` (with `expect`, `reject`, `replies`, `silent`), `check` (the store),
-`restart`, `wait` (the clock moves on: `{hours: 25}`) and `outreach` (the scheduler
+Steps: `send` (with `expect`, `reject`, `replies`, `silent`, `segments`), `check` (the
+store), `restart`, `wait` (the clock moves on: `{hours: 25}`) and `outreach` (the scheduler
 runs what is due, as a worker would; `expect`/`reject` apply to what it queued).
 """
 
@@ -16,6 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from bot import gsm
 from bot.engine.spec import Yaml12Loader
 from bot.schedule import adjust
 from bot.schedule.outreach import Outreach
@@ -108,6 +109,9 @@ def _expect(where: str, after: str, replies: list[str], step: dict[str, Any]) ->
         )
     if "replies" in step:
         assert len(replies) == step["replies"], f"{where}: {len(replies)} replies:\n{said}"
+    if "segments" in step:  # at most this many SMS segments in all
+        counted = sum(gsm.segments(reply) for reply in replies)
+        assert counted <= step["segments"], f"{where}: {counted} segments:\n{said}"
 
 
 def _outreach(stack: Stack, clock: _Clock, pid: int) -> list[str]:

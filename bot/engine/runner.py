@@ -334,24 +334,28 @@ class Engine:
         """Save the list and go on, its short read-back in front of the next question."""
         items = self._data(conv).get("items", [])
         loc = turn.participant.locale
-        kept = readback.fit(
-            lambda texts, hidden: self.wording.render(
+        self._save(turn, conv, state, items)
+        said = len(turn.replies)
+        self._move(turn, conv, "next")
+        after = turn.replies[said] if len(turn.replies) > said else ""
+
+        def render(texts: list[str], hidden: int) -> str:
+            kept = self.wording.render(
                 "answers/list_kept",
                 loc,
                 texts=texts,
                 hidden=hidden,
                 count=len(items),
                 skipped=skipped,
-            ),
-            items,
-        )
-        self._save(turn, conv, state, items)
-        said = len(turn.replies)
-        self._move(turn, conv, "next")
-        if len(turn.replies) > said:
-            turn.replies[said] = f"{kept}\n\n{turn.replies[said]}"
+            )
+            return f"{kept}\n\n{after}" if after else kept
+
+        # The read-back gets what room the next question leaves in two segments.
+        joined = readback.fit(render, items)
+        if after:
+            turn.replies[said] = joined
         else:
-            turn.say(kept)
+            turn.say(joined)
 
     # -- contacts ------------------------------------------------------------------
 
@@ -575,16 +579,23 @@ class Engine:
             version = turn.current_plan(plan_kind)
             sections = plans.Sections(version.sections if version is not None else {})
         data = conv.data or {}
-        return self.wording.render(
-            state.prompt,
-            turn.participant.locale,
-            name=turn.participant.display_name,
-            team=turn.team,
-            answers=data.get("answers", {}),
-            items=data.get("items", []),
-            sections=sections,
-            suspended=[c.dialog for c in self.suspended(turn)] if dialog.name == "menu" else [],
-        )
+        suspended = [c.dialog for c in self.suspended(turn)] if dialog.name == "menu" else []
+
+        def render(texts: list[str], hidden: int) -> str:
+            return self.wording.render(
+                state.prompt,
+                turn.participant.locale,
+                name=turn.participant.display_name,
+                team=turn.team,
+                answers=data.get("answers", {}),
+                items=[{"text": text} for text in texts],
+                hidden=hidden,
+                sections=sections,
+                suspended=suspended,
+            )
+
+        # The list so far is shown within two segments, however long it has grown.
+        return readback.fit(render, data.get("items", []))
 
     def _dialog(self, conv: Conversation) -> CompiledDialog:
         return self.dialogs[conv.dialog]
