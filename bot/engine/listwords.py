@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from bot.engine.answers import plain_words
+from bot.engine.answers import parse_yes_no, plain_words
 
 
 class ListWord(StrEnum):
@@ -98,3 +98,13 @@ def parse_list_word(text: str) -> ListWord | None:
     if _one_edit(words, "skip"):
         return ListWord.SKIP
     return None
+
+
+_THANKS: Final = frozenset(
+    {"thanks", "thank you", "thx", "ta", "cheers", "ty", "ok thanks", "ok thank you", "great"}
+)
+
+
+def is_nod(text: str) -> bool:
+    """A yes, an ok or a thanks: an acknowledgement, never a list item."""
+    return plain_words(text) in _THANKS or parse_yes_no(text).value is True

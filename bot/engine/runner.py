@@ -13,7 +13,7 @@ from bot.engine.actions import ACTIONS
 from bot.engine.compiler import CompiledDialog, DialogSet
 from bot.engine.greetings import is_greeting, is_return
 from bot.engine.hold import MAX_HELD_CHARS, HoldChoice, parse_hold
-from bot.engine.listwords import ListWord, parse_list_word
+from bot.engine.listwords import ListWord, is_nod, parse_list_word
 from bot.engine.names import parse_name
 from bot.engine.spec import AnswerKind, ItemKind, StateSpec
 from bot.engine.turn import Turn
@@ -261,9 +261,12 @@ class Engine:
         if remove is not None:
             self._remove_item(turn, conv, remove)
             return
-        if not self._items(conv) and answers.parse_yes_no(text).value is True:
-            # "ok" or "yes" to a new list question is a nod, not an item: ask again.
-            turn.say(self._prompt(turn, conv, state))
+        if is_nod(text):
+            # "ok", "yes", "thanks" are nods, not items: ask again (briefly, once started).
+            if self._items(conv):
+                turn.say(self.wording.render("answers/list_nod", loc))
+            else:
+                turn.say(self._prompt(turn, conv, state))
             return
         word = parse_list_word(text)
         if word is ListWord.DONE:
