@@ -21,8 +21,9 @@ from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.router import Router
-from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
+from bot.safety import RiskMatch, RiskScreen
 from bot.settings import Settings
+from bot.staff.notify import raise_alert
 from bot.types import Inbound, Step
 from bot.wording import Wording
 from store.db import Database
@@ -105,8 +106,7 @@ class Assistant:
         self.dialogs = DialogSet.load(
             settings.dialogs_dir, actions=ACTIONS, template_exists=self.wording.exists
         )
-        phrases = settings.dialogs_dir / "safety" / "phrases.yaml"
-        self.screen = RiskScreen.from_file(phrases if phrases.exists() else DEFAULT_PHRASES)
+        self.screen = RiskScreen.from_file(settings.dialogs_dir / "safety")
         self.service = load_service(settings.dialogs_dir)
         self.engine = Engine(self.dialogs, self.wording)
         self.router = Router(self.engine, self.wording, self.screen, self.service)
@@ -264,14 +264,17 @@ class Assistant:
                 session.add(message)
                 session.flush()
                 if risk is not None and participant_id is not None:
-                    session.add(
+                    raise_alert(
+                        session,
                         Alert(
                             participant_id=participant_id,
                             kind="risk_language",
                             category=risk.category,
+                            severity=risk.severity,
+                            rule=risk.phrase_id,
                             message_id=message.id,
                             created_at=self.clock(),
-                        )
+                        ),
                     )
                 if risk is not None or crisis:
                     team = participant.team if participant else None

@@ -6,7 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bot.records import commands as records
+from bot.safety import report as safety_report
 from bot.settings import Settings, get_settings
+from bot.staff import command as staff_command
 from store.db import DatabaseNotReady
 
 
@@ -40,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--team", required=True, help="team name (created if it does not exist)")
     add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
+    add.add_argument("--nhs-number", help="their NHS number (10 digits), if known")
     _schedule_command(p_sub)
+    records.register(p_sub)
 
     practitioner = sub.add_parser("practitioner", help="practitioner accounts")
     pr_sub = practitioner.add_subparsers(
@@ -69,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     graph = d_sub.add_parser("graph", help="print a Mermaid diagram of a compiled dialog")
     graph.add_argument("name", help="dialog name, e.g. crisis_plan")
     _channel_commands(sub)
+    safety_report.add_parser(sub)
+    staff_command.register(sub)
     return parser
 
 
@@ -161,13 +168,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.dialogs_command == "check":
             return commands.dialogs_check(settings)
         return commands.dialogs_graph(settings, args.name)
+    if args.command == "team":
+        return staff_command.run(settings, args)
     if args.command == "db":
         return commands.db_upgrade(settings)
     if args.command == "participant" and args.participant_command == "schedule":
         return commands.participant_schedule(settings, args)
+    if args.command == "participant" and args.participant_command in records.NAMES:
+        return records.run(settings, args)
     if args.command == "participant":
         return commands.participant_add(
-            settings, name=args.name, team=args.team, phone=args.phone, telegram=args.telegram
+            settings,
+            name=args.name,
+            team=args.team,
+            phone=args.phone,
+            telegram=args.telegram,
+            nhs_number=args.nhs_number,
         )
     if args.command == "chat":
         return commands.chat(settings, args.participant)
@@ -197,6 +213,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "telegram":
         return commands.telegram_set_webhook(settings)
+    if args.command == "safety":
+        return safety_report.run(args, settings)
     if args.command == "invite":
         return commands.invite_telegram(settings, args.participant, days=args.days)
     raise AssertionError(args.command)  # pragma: no cover - argparse refuses others

@@ -70,7 +70,13 @@ def db_upgrade(settings: Settings) -> int:
 
 
 def participant_add(
-    settings: Settings, *, name: str, team: str, phone: str | None, telegram: str | None
+    settings: Settings,
+    *,
+    name: str,
+    team: str,
+    phone: str | None,
+    telegram: str | None,
+    nhs_number: str | None = None,
 ) -> int:
     db = Database(settings.database_url)
     db.check_migrated()
@@ -85,6 +91,7 @@ def participant_add(
                 now=_now(),
                 phone=phone,
                 telegram_chat_id=telegram,
+                nhs_number=nhs_number,
             )
             participant_id = participant.id
     except EnrolmentError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,8 @@ import phonenumbers
 from sqlalchemy.orm import Session
 
 from bot import gsm, plans
+from bot.safety import RiskMatch
+from bot.staff import hours
 from bot.wording import Wording
 from store.models import Participant, PlanVersion, Team
 
@@ -30,7 +33,7 @@ def crisis_parts(
 
     The first part always opens with the emergency number and the first line to call;
     on SMS the reply is spelt in GSM-7 only, so a name like Siân or a curly apostrophe
-    in a contact never halves what a part holds (docs/clinical-safety.md, H14).
+    in a contact never halves what a part holds (docs/clinical-safety.md, H19).
     """
     version, approved = plans.for_crisis(session, participant.id)
     locale = participant.locale
@@ -188,8 +191,23 @@ def safety_message(
 
 
 def when_seen(team: Team | None, now: datetime | None) -> str:
-    """When somebody at the team will next read messages, in a few plain words."""
-    return DEFAULT_SEEN
+    """When somebody at the team will next read messages, in a few plain words, from the
+    team's working hours (bot/staff/hours.py); "the next working day" without them."""
+    if team is None or now is None:
+        return DEFAULT_SEEN
+    return hours.next_read(team, now)
+
+
+def category_message(
+    wording: Wording, match: RiskMatch, locale: str, service: Mapping[str, Any]
+) -> str | None:
+    """The words a risk category has of its own (someone else at risk, harm from
+    others), sent with the safety message; None for a category without them."""
+    name = f"safety/category/{match.category}"
+    if not wording.exists(name):
+        return None
+    lines = service.get("category_lines", {}).get(match.category, [])
+    return wording.render(name, locale, service=service, category_lines=lines)
 
 
 def paginate(body: str, *, more: str, last: str) -> list[str]:

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.types import Channel
 from store.models import AuditEvent, ChannelIdentity, Participant, Practitioner, Team
 
@@ -51,11 +52,17 @@ def add_participant(
     telegram_chat_id: str | None = None,
     practitioner: Practitioner | None = None,
     actor: str = "cli",
+    nhs_number: str | None = None,
 ) -> Participant:
     """A participant, with the channels given verified (enrolled in person)."""
     if not name.strip():
         raise EnrolmentError("The participant needs a name.")
+    try:
+        nhs = parse_optional(nhs_number)
+    except NhsNumberError as exc:
+        raise EnrolmentError(str(exc)) from exc
     participant = Participant(
+        nhs_number=nhs,
         display_name=name.strip(),
         team_id=team.id,
         practitioner_id=practitioner.id if practitioner else None,
@@ -71,11 +78,12 @@ def add_participant(
     if telegram_chat_id:
         identities.append((Channel.TELEGRAM, telegram_chat_id))
     for channel, address in identities:
-        taken = session.scalar(
-            select(ChannelIdentity.id).where(
-                ChannelIdentity.channel == channel.value, ChannelIdentity.address == address
-            )
+        here = (ChannelIdentity.channel == channel.value, ChannelIdentity.address == address)
+        # Unlinked at someone's discharge: the address is free to enrol again.
+        session.execute(
+            delete(ChannelIdentity).where(*here, ChannelIdentity.unlinked_at.is_not(None))
         )
+        taken = session.scalar(select(ChannelIdentity.id).where(*here))
         if taken is not None:
             raise EnrolmentError(f"That {channel.value} address already belongs to someone.")
         session.add(

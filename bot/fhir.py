@@ -2,7 +2,9 @@
 whose CarePlan is R4's), so it can go into an electronic patient record.
 
 Each item is an activity with the words exactly as written; who wrote it is the
-activity's progress note, authored by the Patient or the Practitioner."""
+activity's progress note, authored by the Patient or the Practitioner. The Patient (NHS
+number and local id) is contained in a CarePlan downloaded on its own, and an entry of
+the Bundle beside the CarePlans in a subject access export (bot/records/export.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from bot import plans
 from bot.admin.sections import SECTION_TITLES, plan_name
+from bot.records.nhs_number import FHIR_SYSTEM as NHS_NUMBER_SYSTEM
 from store.models import Participant, PlanVersion
 
 FHIR_JSON = "application/fhir+json"
@@ -37,6 +40,28 @@ class Export:
     replaces: PlanVersion | None
     practitioners: dict[int, str]  # id -> name, for everyone who wrote or reviewed
     base_url: str
+    # True: the Patient goes inside the CarePlan; False: it is a Bundle entry beside it.
+    contained: bool = True
+
+
+CONTAINED_PATIENT = "patient"
+
+
+def patient(participant: Participant, base_url: str, *, contained: bool = False) -> dict[str, Any]:
+    """The person as a FHIR Patient: NHS number (when known) and our own id."""
+    identifiers = []
+    if participant.nhs_number:
+        identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": participant.nhs_number})
+    identifiers.append(
+        {"system": f"{base_url.rstrip('/')}/fhir/Patient", "value": str(participant.id)}
+    )
+    return {
+        "resourceType": "Patient",
+        "id": CONTAINED_PATIENT if contained else str(participant.id),
+        "identifier": identifiers,
+        "active": participant.status != "discharged",
+        "name": [{"use": "usual", "text": participant.display_name}],
+    }
 
 
 def resource_id(plan_id: int, number: int) -> str:
@@ -58,10 +83,9 @@ def _author(by: str, export: Export) -> dict[str, str]:
 
 
 def _patient(export: Export) -> dict[str, str]:
-    return {
-        "reference": f"Patient/{export.participant.id}",
-        "display": export.participant.display_name,
-    }
+    person = export.participant
+    reference = f"#{CONTAINED_PATIENT}" if export.contained else f"Patient/{person.id}"
+    return {"reference": reference, "display": person.display_name}
 
 
 def _activity(section: str, entry: dict[str, Any], export: Export) -> dict[str, Any]:
@@ -112,6 +136,9 @@ def care_plan(export: Export) -> dict[str, Any]:
     data: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": resource_id(version.plan_id, version.number),
+        "contained": [patient(export.participant, export.base_url, contained=True)]
+        if export.contained
+        else None,
         "identifier": [
             {
                 "system": f"{export.base_url.rstrip('/')}/fhir/CarePlan",

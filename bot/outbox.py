@@ -20,9 +20,10 @@ from sqlalchemy import Select, and_, bindparam, exists, literal, or_, select, up
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
+from bot.staff.notify import raise_alert
 from bot.types import Channel
 from store.db import Database
-from store.models import AuditEvent, Message, Participant
+from store.models import Alert, AuditEvent, Message, Participant
 
 OPTED_OUT = "opted_out"
 PENDING = ("queued", "sending")
@@ -319,6 +320,7 @@ def opt_out(session: Session, participant_id: int, now: datetime, *, actor: str)
     participant.status = OPTED_OUT
     participant.opted_out_at = now
     participant.more = []
+    raise_alert(session, Alert(participant_id=participant_id, kind="opted_out", created_at=now))
     session.add(
         AuditEvent(
             at=now,

@@ -1,5 +1,6 @@
 """Routing one message: an ordered list of cheap checks, the first that matches answers.
 
+0. a discharged person gets the numbers to call and nothing of their record
 1. the safety screen, on every text (it replies and raises an alert; routing goes on)
 2. global keywords (CRISIS and help-seeking phrasings before anything else)
 3. opted-out people: CRISIS, HELP and the safety message as ever; START opts back in;
@@ -19,11 +20,13 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot import crisis, more
+from bot import crisis, gsm, more
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword, stop_word
+from bot.records import afterwards
 from bot.safety import RiskMatch, RiskScreen
+from bot.staff.notify import raise_alert
 from bot.wording import Wording
 from store.models import Alert, ChannelIdentity, Message, Participant, Team
 
@@ -80,19 +83,22 @@ class Router:
         if risk is not None:
             if session is not None:
                 team_id = session.scalar(_TEAM_OF_ADDRESS, {"channel": channel, "address": address})
-                session.add(
+                raise_alert(
+                    session,
                     Alert(
                         participant_id=None,
                         team_id=team_id,
                         kind="risk_language",
                         category=risk.category,
-                        severity=_severity(risk),
+                        severity=risk.severity,
                         rule=risk.phrase_id,
                         message_id=message_id,
                         created_at=now,
-                    )
+                    ),
                 )
-            return [self.safety(None, None, None, sms=channel != "telegram")]
+            sms = channel != "telegram"
+            first = self._category(risk, "en", sms=sms)
+            return [*([first] if first else []), self.safety(None, None, None, sms=sms)]
         lines = crisis_lines(self.service)
         return [
             self.wording.render(
@@ -128,23 +134,35 @@ class Router:
     def _screen(self, turn: Turn, risk: RiskMatch | None, message_id: int) -> None:
         if risk is None:
             return
-        turn.session.add(
+        raise_alert(
+            turn.session,
             Alert(
                 participant_id=turn.participant.id,
                 team_id=turn.team.id,
                 kind="risk_language",
                 category=risk.category,
-                severity=_severity(risk),
+                severity=risk.severity,
                 rule=risk.phrase_id,
                 message_id=message_id,
                 created_at=turn.now,
-            )
+            ),
+            turn.team,
         )
+        # Someone else at risk, or harm from others: their own words (what to do for
+        # them; the Silent Solution, the abuse helpline) come first, then the message
+        # that says nobody is reading now (docs/clinical-safety.md, H12).
+        turn.say(self._category(risk, turn.participant.locale, sms=turn.sms))
         turn.say(self.safety(turn.session, turn.participant, turn.team, now=turn.now, sms=turn.sms))
+
+    def _category(self, risk: RiskMatch, locale: str, *, sms: bool) -> str:
+        words = crisis.category_message(self.wording, risk, locale, self.service) or ""
+        return gsm.to_gsm7(words) if sms else words
 
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
         participant = turn.participant
+        if participant.status == afterwards.DISCHARGED:  # the numbers to call, nothing else
+            return afterwards.answer(turn, text, risk, message_id, self.wording)
         self._screen(turn, risk, message_id)
 
         word = keyword(text)
@@ -234,13 +252,15 @@ class Router:
         )
         turn.say(parts[0])
         turn.participant.more = parts[1:]
-        turn.session.add(
+        raise_alert(
+            turn.session,
             Alert(
                 participant_id=turn.participant.id,
                 kind="crisis_requested",
                 message_id=message_id,
                 created_at=turn.now,
-            )
+            ),
+            turn.team,
         )
 
     def _keyword(self, turn: Turn, word: Keyword, text: str = "") -> None:
@@ -251,6 +271,11 @@ class Router:
             participant.status = OPTED_OUT
             participant.opted_out_at = turn.now
             participant.more = []
+            raise_alert(
+                turn.session,
+                Alert(participant_id=participant.id, kind="opted_out", created_at=turn.now),
+                turn.team,
+            )
             said = stop_word(text) if text else "STOP"
             turn.say(self.wording.render("system/stopped", loc, team=turn.team, word=said))
         elif word is Keyword.STOP_ASK:
@@ -306,10 +331,6 @@ class Router:
 def crisis_lines(service: dict[str, Any]) -> list[dict[str, str]]:
     """The service's lines for a sender we do not know: one to ring, one to text."""
     return crisis.pick_lines(list(service.get("national_lines", [])), 3)
-
-
-def _severity(risk: RiskMatch) -> str:
-    return str(getattr(risk, "severity", None) or "high")
 
 
 def _unpause(participant: Participant) -> None:

@@ -61,8 +61,19 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_USERNAME")
     )
+    # Alert emails to staff (bot/staff/mail.py): smtp://user:password@host:587 or smtps://.
+    smtp_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TOUCHPOINT_SMTP_URL")
+    )
+    mail_from: str | None = Field(
+        default=None, validation_alias=AliasChoices("TOUCHPOINT_MAIL_FROM")
+    )
     session_idle_minutes: int = Field(
         default=30, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_IDLE_MINUTES")
+    )
+    # Message texts older than this are removed by the worker, every day (0: kept).
+    retain_messages_days: int = Field(
+        default=365, ge=0, validation_alias=AliasChoices("TOUCHPOINT_RETAIN_MESSAGES_DAYS")
     )
     session_max_hours: int = Field(
         default=12, ge=1, validation_alias=AliasChoices("TOUCHPOINT_SESSION_MAX_HOURS")

@@ -18,9 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.assistant import Assistant, Clock, utc_now
 from bot.delivery import Dispatcher, build_senders
 from bot.outbox import Policy
+from bot.records import retention
 from bot.schedule.outreach import Outreach
 from bot.schedule.scheduler import Scheduler
 from bot.settings import Settings
+from bot.staff import loop as staff
+from bot.staff.mail import MailSettingsError, build_mailer
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -65,10 +68,16 @@ def run(
     # The lease must outlast a provider call, or a slow call could be claimed twice.
     timeout = min(10.0, lease / 3)
     senders = build_senders(settings, timeout=timeout)
-    if not senders:
+    try:
+        mailer = build_mailer(settings, timeout=timeout)
+    except MailSettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not senders and mailer is None:
         print(
             "No channel is configured to send with. Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN "
-            "and TWILIO_FROM_NUMBER for SMS, or TELEGRAM_BOT_TOKEN for Telegram.",
+            "and TWILIO_FROM_NUMBER for SMS, TELEGRAM_BOT_TOKEN for Telegram, or "
+            "TOUCHPOINT_SMTP_URL and TOUCHPOINT_MAIL_FROM for alert emails.",
             file=sys.stderr,
         )
         return 2
@@ -83,8 +92,17 @@ def run(
         scheduler = build_scheduler(
             settings, db, utc_now, lease=lease, batch=batch, sweep_every=sweep_every
         )
+        desk = staff.Desk(db, mailer, clock=utc_now, public_url=settings.public_url, policy=policy)
         return asyncio.run(
-            _main(dispatcher, scheduler, once=once, poll_interval=poll_interval, lanes=lanes)
+            _main(
+                dispatcher,
+                scheduler,
+                desk,
+                once=once,
+                poll_interval=poll_interval,
+                lanes=lanes,
+                retain_days=settings.retain_messages_days,
+            )
         )
     finally:
         db.dispose()
@@ -93,10 +111,12 @@ def run(
 async def _main(
     dispatcher: Dispatcher,
     scheduler: Scheduler,
+    desk: staff.Desk,
     *,
     once: bool,
     poll_interval: float,
     lanes: int = LANES,
+    retain_days: int = 0,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -107,8 +127,8 @@ async def _main(
     )
     try:
         if once:
-            return await _once(dispatcher, scheduler)
-        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes)
+            return await _once(dispatcher, scheduler, desk)
+        await run_loops(dispatcher, scheduler, stop, poll_interval, lanes, desk, retain_days)
     finally:
         await dispatcher.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -117,10 +137,15 @@ async def _main(
     return 0
 
 
-async def _once(dispatcher: Dispatcher, scheduler: Scheduler) -> int:
-    """What is due now: the jobs, then the outbox; 1 if the database is unavailable."""
+async def _once(
+    dispatcher: Dispatcher, scheduler: Scheduler, desk: staff.Desk | None = None
+) -> int:
+    """What is due now: the jobs, staff notifications, then the outbox; 1 if the database
+    is unavailable."""
     try:
         await asyncio.to_thread(scheduler.run_until_idle)
+        while desk is not None and await desk.tick() >= BATCH:
+            pass
         while await dispatcher.deliver_due(limit=BATCH) >= BATCH:
             pass
     except SQLAlchemyError:
@@ -135,14 +160,21 @@ async def run_loops(
     stop: asyncio.Event,
     poll_interval: float,
     lanes: int = LANES,
+    desk: staff.Desk | None = None,
+    retain_days: int = 0,
 ) -> None:
     """The scheduler and the outbox, `lanes` loops each, until `stop` is set: while one
     waits for the database or the provider, another works. Each loop claims its own jobs
     and messages; a recipient's messages still go one at a time, in order (a message is
-    not claimed while an older one to the same address is pending). One loop sweeps."""
+    not claimed while an older one to the same address is pending). One loop sweeps.
+    With `desk`, one more loop for staff notifications (escalation, SMS, email)."""
     loops = [_schedule_loop(scheduler, stop, poll_interval, sweeps=n == 0) for n in range(lanes)]
     if dispatcher is not None:
         loops += [_outbox_loop(dispatcher, stop, poll_interval) for _ in range(lanes)]
+    if desk is not None:
+        loops.append(staff.run(desk, stop, poll_interval))
+    # Message texts past TOUCHPOINT_RETAIN_MESSAGES_DAYS, once a day (bot/records/retention.py).
+    loops.append(retention.daily(scheduler.db, scheduler.clock, retain_days, stop))
     await asyncio.gather(*loops)
 
 
@@ -193,8 +225,24 @@ async def background(
     policy = Policy(lease=timedelta(seconds=lease))
     dispatcher = Dispatcher(db, senders, clock=clock, policy=policy) if senders else None
     scheduler = build_scheduler(settings, db, clock, lease=lease, assistant=assistant)
+    desk = staff.Desk(
+        db,
+        build_mailer(settings, timeout=min(10.0, lease / 3)),
+        clock=clock,
+        public_url=settings.public_url,
+        policy=policy,
+    )
     stop = asyncio.Event()
-    task = asyncio.create_task(run_loops(dispatcher, scheduler, stop, poll_interval))
+    task = asyncio.create_task(
+        run_loops(
+            dispatcher,
+            scheduler,
+            stop,
+            poll_interval,
+            desk=desk,
+            retain_days=settings.retain_messages_days,
+        )
+    )
     log.info("worker %s started inside the web process", scheduler.worker)
     try:
         yield

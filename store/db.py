@@ -23,7 +23,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration in store/migrations/versions (tests/test_migrations.py keeps the
 # two equal). Known here so that a serve process checks its database without importing
 # Alembic, which with Mako and Pygments is ~11 MiB of a process kept under 150 MiB.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0008"
 SQLITE_BUSY_TIMEOUT_S = 5.0
 WRITER_QUEUE_TIMEOUT_S = 8.0  # Twilio waits 15 s for a webhook
 
@@ -56,6 +56,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed, not left in free space: an erased
+        # person's words must leave the file (docs/data-protection.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 

@@ -97,6 +97,16 @@ class Team(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Every practitioner of the team must sign in with a one-time code too.
     require_totp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who hears of a new alert, when the team reads messages, and when an alert nobody
+    # has acknowledged goes further (bot/staff; docs/clinical-safety.md, "never seen").
+    duty_emails: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
+    duty_phones: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
+    working_hours: Mapped[str | None] = mapped_column(String(200))  # "Mon-Fri 09:00-17:00"
+    escalate_after_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    out_of_hours_email: Mapped[str | None] = mapped_column(String(320))
+    out_of_hours_phone: Mapped[str | None] = mapped_column(String(32))
+    # Alert kinds notified besides risk language: crisis_requested, opted_out, low_rating.
+    notify_also: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
 
 
 class Practitioner(Base):
@@ -143,6 +153,9 @@ class Participant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A made-up service user for the simulator; never a real person.
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Ten digits, check digit verified (bot/records/nhs_number.py); None: not known.
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship()
 
@@ -157,6 +170,9 @@ class ChannelIdentity(Base):
     address: Mapped[str] = mapped_column(String(120))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set at discharge: nothing is sent here any more, and the address may be enrolled
+    # again; until then a CRISIS from it still gets the numbers to call.
+    unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invite(Base):
@@ -207,7 +223,8 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     external_id: Mapped[str | None] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
-    # in: received | out: inline, queued, sending, sent, delivered, failed, undeliverable
+    # in: received | out: inline, queued, sending, sent, delivered, failed, undeliverable,
+    # cancelled (queued when the person was discharged)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -265,6 +282,43 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    acknowledged_note: Mapped[str | None] = mapped_column(Text)
+    # 0: the duty contacts were told; 1: the team lead; 2: the administrators.
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When it goes to the next step unless acknowledged (None: acknowledged, or no step left).
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class Notification(Base):
+    """One alert told to one member of staff by email or SMS (bot/staff/notify.py).
+
+    An SMS is handed to the outbox (`message_id`) in the alert's transaction; an email
+    is sent from here by the worker: queued -> sending (leased) -> sent | failed."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "step", "channel", "address"),
+        Index("ix_notification_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))  # email | sms
+    address: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(String(20))  # duty | out_of_hours | lead | admin
+    # email: queued, sending, sent, failed, cancelled | sms: handed (to the outbox)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    email_id: Mapped[str | None] = mapped_column(String(200))  # the Message-ID header
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    alert: Mapped[Alert] = relationship()
 
 
 class AuditEvent(Base):

@@ -181,12 +181,15 @@ def test_alerts_and_acknowledging_them(world: World) -> None:
                 participant_id=world.ids["alex"],
                 kind="risk_language",
                 category="self_harm",
+                severity="high",
+                rule="hurt_self",
                 created_at=world.clock(),
             )
         )
     browser = world.signed_in("pat")
     browser.get("/admin/alerts")
-    assert "Risk language (self harm)" in browser.text
+    assert "risk language, self harm" in browser.text
+    assert "rule: hurt_self" in browser.text.casefold()
     browser.submit("/acknowledge")
     assert "Alert acknowledged" in browser.text
     assert "Acknowledged by Pat Practitioner" in browser.text

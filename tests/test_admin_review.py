@@ -278,10 +278,17 @@ def test_fhir_export_is_a_valid_r4_careplan_that_replaces_the_old_one(world: Wor
     plan = CarePlan.model_validate(data)
     assert plan.status == "active"
     assert plan.intent == "plan"
-    assert data["subject"]["reference"] == f"Patient/{world.ids['alex']}"
+    # The Patient travels inside the CarePlan, with our id (and the NHS number when known).
+    assert data["subject"]["reference"] == "#patient"
+    [patient] = data["contained"]
+    assert patient["resourceType"] == "Patient"
+    local = f"{world.settings.public_url}/fhir/Patient"
+    assert {"system": local, "value": str(world.ids["alex"])} in [
+        {k: i[k] for k in ("system", "value")} for i in patient["identifier"]
+    ]
     assert data["author"]["reference"] == f"Practitioner/{world.ids['pat']}"
     contributors = {c["reference"] for c in data["contributor"]}
-    assert contributors == {f"Patient/{world.ids['alex']}", f"Practitioner/{world.ids['pat']}"}
+    assert contributors == {"#patient", f"Practitioner/{world.ids['pat']}"}
     assert data["period"]["start"]
     descriptions = [a["detail"]["description"] for a in data["activity"]]
     assert "Call my sister" in descriptions

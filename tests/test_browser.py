@@ -19,7 +19,8 @@ import pytest
 from bot.enrolment import add_participant
 from bot.plans import item
 from bot.settings import PROJECT_ROOT
-from store.models import Practitioner
+from bot.staff.notify import raise_alert
+from store.models import Alert, Practitioner
 from tests.admin_support import PASSWORD, admin_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -90,6 +91,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
             demo.is_demo = True
             demo.consented_at = demo.onboarded_at = world.clock()
             world.ids["demo"] = demo.id
+            raise_alert(
+                session,
+                Alert(
+                    participant_id=world.ids["sam"],
+                    kind="risk_language",
+                    category="suicidal_intent",
+                    severity="high",
+                    created_at=world.clock(),
+                ),
+            )
         ids = dict(world.ids)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -241,6 +252,20 @@ def test_simulator_round_trip_build_approve_crisis(page: Page, site: dict[str, o
     latest = page.locator("#latest")
     expect(latest).to_contain_text("Not sleeping")
     expect(latest).not_to_contain_text("not yet reviewed")
+
+
+def test_acknowledge_an_alert_from_the_dashboard(page: Page, site: dict[str, object]) -> None:
+    _sign_in(page, site["base"], "pia@example.org")
+    # Seeded at 10:00 UTC on 2 March 2026: 10:00 in London.
+    button = page.get_by_role("button", name="Acknowledge: Sam, suicidal intent, 2 Mar 10:00")
+    expect(button).to_be_visible()
+    _shoot(page, "dashboard-alert")
+    page.get_by_label("Note (optional)").fill("Rang Sam, agreed a visit")
+    button.click()
+    expect(page.get_by_role("status")).to_contain_text("Alert acknowledged")
+    expect(page.get_by_text("No alerts waiting.")).to_be_visible()
+    page.get_by_role("link", name="Alerts", exact=True).click()
+    expect(page.get_by_text("Rang Sam, agreed a visit")).to_be_visible()
 
 
 def test_every_page_is_usable_at_phone_width(page: Page, site: dict[str, object]) -> None:

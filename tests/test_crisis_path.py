@@ -192,3 +192,23 @@ def test_help_seeking_gets_the_crisis_reply_in_a_question(stack: Stack, text: st
     assert "call 999" in said
     assert "0800 123 4567" in said
     assert "Added:" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "words"),
+    [
+        ("my friend wants to die and has pills saved", "someone_else", "someone you care about"),
+        ("he said he'd kill me if I left", "harm_from_others", "press 55"),
+    ],
+)
+def test_someone_else_at_risk_and_harm_from_others_get_their_own_words(
+    stack: Stack, text: str, category: str, words: str
+) -> None:
+    pid = stack.add_participant(phone=PHONE)
+    replies = _sms(stack, pid, text)
+    assert words in replies[0]
+    assert "call 999" in replies[0].casefold()
+    assert "nobody is reading messages right now" in replies[1]
+    with stack.db.read() as session:
+        alert = session.scalars(select(Alert).where(Alert.participant_id == pid)).one()
+        assert (alert.category, alert.severity) == (category, "high")

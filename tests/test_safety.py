@@ -1,7 +1,7 @@
 """The safety screen: varied risk phrasings match, everyday idioms do not, nothing crashes.
 
-Speed (measured with timeit on the 2-core dev machine): about 10-30 microseconds for a
-160-character message; no timed assertions here, see bench/.
+Speed: `python -m bench.screen` (150-180 microseconds per message at the p99 on the
+shared 2-core dev machine); no timed assertions here.
 """
 
 from __future__ import annotations
@@ -129,8 +129,12 @@ def test_an_idiom_does_not_hide_real_risk_in_the_same_message() -> None:
 
 
 def test_normalise_removes_invisible_characters_and_repeats() -> None:
-    assert normalise("Ki\u200bLLLL  m\u200fyself!!!") == "kil myself"
+    # Runs of a letter are cut to two (the lexicon tries one when two make no word).
+    assert normalise("Ki\u200bLLLL  m\u200fyself!!!") == "kill myself"
     assert normalise("DON\u2019T") == "dont"
+    # Spaced-out letters are rejoined into one run; the lexicon splits it into words.
+    assert normalise("k i l l  m-y-s-e-l-f") == "killmyself"
+    assert normalise("\uff49\uff57\uff41\uff4e\uff54") == "iwant"
 
 
 @pytest.mark.parametrize(
@@ -149,7 +153,7 @@ def test_any_text_gives_a_match_or_none(text: str) -> None:
 
 def test_a_broken_phrase_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "phrases.yaml"
-    bad.write_text("version: 1\ncategories: [{id: x, phrases: []}]\n", encoding="utf-8")
+    bad.write_text("version: 2\nlocale: en\ncategories: [{id: x, phrases: []}]\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"phrases\.yaml"):
         RiskScreen.from_file(bad)
     bad.write_text("version: 1\ncategories:\n  - id: [unclosed\n", encoding="utf-8")

@@ -82,6 +82,10 @@ def _sample() -> dict[str, object]:
         "keepable": True,
         "opted_out": False,
         "contact": lambda c: c["text"],
+        "category_lines": [
+            {"name": "National Domestic Abuse Helpline", "number": "0808 2000 247"},
+            {"name": "Childline, if you are under 19", "number": "0800 1111"},
+        ],
         "crisis": True,
         "approved": False,
         "has_plan": True,

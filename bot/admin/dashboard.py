@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from starlette.responses import Response
 
-from bot.admin import access, schedule
+from bot.admin import access, schedule, triage
 from bot.admin.context import Ctx
-from store.models import Alert, Participant, Plan, PlanVersion
+from store.models import Participant, Plan, PlanVersion
 
 QUIET_AFTER = timedelta(days=7)
 SHOW = 20
@@ -17,6 +18,7 @@ SHOW = 20
 
 def show(ctx: Ctx) -> Response:
     who, now = ctx.user, ctx.now()
+    raw = ctx.query("alerts_page", "1")
     with ctx.admin.db.read() as session:
         waiting = session.execute(
             select(PlanVersion, Plan.kind, Participant)
@@ -26,19 +28,14 @@ def show(ctx: Ctx) -> Response:
             .order_by(PlanVersion.submitted_at)
             .limit(SHOW)
         ).all()
-        alerts = session.execute(
-            select(Alert, Participant)
-            .outerjoin(Participant, Alert.participant_id == Participant.id)
-            .where(Alert.acknowledged_at.is_(None), access.alerts(who))
-            .order_by(Alert.created_at.desc())
-            .limit(SHOW)
-        ).all()
+        alerts, page, total = triage.page(session, who, int(raw) if raw.isdigit() else 1)
         since = now - QUIET_AFTER
+        # Opted-out people stay on this list, marked: silence after STOP is a signal too.
         quiet = session.scalars(
             select(Participant)
             .where(
                 access.participants(who),
-                Participant.status == "active",
+                Participant.status.in_(("active", "opted_out")),
                 Participant.is_demo.is_(False),
                 or_(
                     Participant.last_inbound_at < since,
@@ -48,12 +45,30 @@ def show(ctx: Ctx) -> Response:
             .order_by(Participant.last_inbound_at.asc().nulls_first())
             .limit(SHOW)
         ).all()
+        unassigned: Sequence[Participant] = []
+        if who.is_lead:
+            unassigned = session.scalars(
+                select(Participant)
+                .where(
+                    access.participants(who),
+                    Participant.practitioner_id.is_(None),
+                    Participant.status != "discharged",
+                    Participant.is_demo.is_(False),
+                )
+                .order_by(func.lower(Participant.display_name), Participant.id)
+                .limit(SHOW)
+            ).all()
         return ctx.render(
             "dashboard.html",
             title="Dashboard",
             waiting=waiting,
-            alerts=alerts,
+            alert_cards=triage.cards(alerts, who.timezone, now),
+            alerts_total=total,
+            alerts_page=page,
+            alerts_pages=max(1, -(-total // triage.PAGE_SIZE)),
+            alerts_link=lambda n: ctx.path("/", alerts_page=n),
             quiet=quiet,
             quiet_days=QUIET_AFTER.days,
+            unassigned=unassigned,
             **schedule.dashboard(session, who, now, ctx.query("unanswered")),
         )

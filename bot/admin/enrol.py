@@ -71,7 +71,7 @@ def _telegram_link(session: Session, ctx: Ctx, participant_id: int) -> str:
 def submit(ctx: Ctx) -> Response:
     values = {
         k: ctx.field(k).strip()
-        for k in ("name", "phone", "telegram", "practitioner", "next_appointment")
+        for k in ("name", "phone", "telegram", "practitioner", "next_appointment", "nhs_number")
     }
     now = ctx.now()
     try:
@@ -104,6 +104,7 @@ def submit(ctx: Ctx) -> Response:
                     phone=values["phone"] or None,
                     practitioner=chosen,
                     actor=ctx.user.actor,
+                    nhs_number=values["nhs_number"] or None,
                 )
             except EnrolmentError as exc:
                 raise _Invalid(str(exc)) from exc

@@ -15,11 +15,16 @@ NOTICES = {
     "edited": "Your changes are saved and the plan is approved. They have been told what changed.",
     "sent_back": "Sent back. Your note has been sent to them.",
     "acknowledged": "Alert acknowledged.",
+    "assigned": "Named practitioner saved.",
     "appointment": "Next appointment saved.",
     "schedule": "Check-ins saved. What comes next is planned again.",
     "team": "Team settings saved.",
     "practitioner": "Practitioner saved.",
     "team_created": "Team created.",
+    "nhs_number": "NHS number saved.",
+    "discharged": "Discharged. Their closing message is on its way; nothing more will be sent.",
+    "discharge_unconfirmed": "Not discharged: tick the box to confirm, then press Discharge.",
+    "erased": "The record has been erased. Only the audit entry is kept.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 

@@ -27,6 +27,7 @@ def preferred_identity(session: Session, participant_id: int) -> ChannelIdentity
         select(ChannelIdentity).where(
             ChannelIdentity.participant_id == participant_id,
             ChannelIdentity.verified_at.is_not(None),
+            ChannelIdentity.unlinked_at.is_(None),  # unlinked at discharge
         )
     ).all()
     for channel in PREFERENCE:

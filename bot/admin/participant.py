@@ -9,9 +9,10 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, schedule
+from bot.admin import access, schedule, triage
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
+from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.schedule.planning import replan
 from store.models import Alert, ChannelIdentity, Conversation, Message, Practitioner
 
@@ -89,6 +90,16 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
         practitioner = (
             session.get(Practitioner, person.practitioner_id) if person.practitioner_id else None
         )
+        # Leads and administrators may give them to another practitioner of their team.
+        colleagues = (
+            session.scalars(
+                select(Practitioner)
+                .where(Practitioner.team_id == person.team_id, Practitioner.active.is_(True))
+                .order_by(Practitioner.name)
+            ).all()
+            if ctx.user.is_lead
+            else []
+        )
         ctx.audit(session, "participant.view", "participant", pid)
         return ctx.render(
             "participant.html",
@@ -96,15 +107,17 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             person=person,
             identities=identities,
             plans=plan_rows,
-            alerts=alerts,
+            alert_cards=triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now()),
             messages=messages,
             check_ins=[_check_in(c) for c in check_ins],
             active=active,
             practitioner=practitioner,
+            colleagues=colleagues,
             status_names=STATUS_NAMES,
             error=error,
             telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
             has_telegram=any(i.channel == "telegram" for i in identities),
+            retain_days=ctx.admin.settings.retain_messages_days,
             **schedule.panels(session, person, ctx.now()),
         )
 
@@ -124,3 +137,18 @@ def set_appointment(ctx: Ctx) -> Response:
         ctx.audit(session, "participant.appointment", "participant", pid)
         replan(session, pid, ctx.now())  # the appointment prep moves with the date
     return ctx.redirect(f"/participants/{pid}", done="appointment")
+
+
+def set_nhs_number(ctx: Ctx) -> Response:
+    pid = int(ctx.param("pid"))
+    try:
+        number = parse_optional(ctx.field("nhs_number"))
+    except NhsNumberError as exc:
+        with ctx.admin.db.read() as session:
+            access.participant(session, ctx.user, pid)
+        return show(ctx, error=str(exc))
+    with ctx.admin.db.write() as session:
+        person = access.participant(session, ctx.user, pid)
+        person.nhs_number = number
+        ctx.audit(session, "participant.nhs_number", "participant", pid, known=number is not None)
+    return ctx.redirect(f"/participants/{pid}", done="nhs_number")

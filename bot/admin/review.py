@@ -192,4 +192,5 @@ def _one_version(ctx: Ctx, template: str) -> Response:
             sections=[(key, row.sections.get(key) or []) for key in plans.SECTIONS[kind]],
             authors=authors(session, person, row),
             status_names=STATUS_NAMES,
+            printed_at=ctx.now(),
         )

@@ -13,6 +13,8 @@ from bot.admin import access
 from bot.admin.context import ADMIN, LEAD, Ctx
 from bot.assistant import load_service
 from bot.enrolment import get_or_create_team
+from bot.staff import duty
+from bot.staff.notify import OPTIONAL
 from store.models import Team
 
 NUMBER = re.compile(r"\+?[0-9][0-9 ()-]{1,30}")
@@ -72,6 +74,7 @@ def show(
                     (line.get("name", ""), line.get("number", ""), line.get("hours", ""))
                     for line in team.national_lines
                 ],
+                **_duty_values(duty.of(team)),
             }
         lines = list(values["lines"])
         lines += [("", "", "")] * 2  # room to add two more
@@ -83,7 +86,45 @@ def show(
             values=values,
             lines=lines[:MAX_LINES],
             errors=errors or [],
+            optional=OPTIONAL_NAMES,
         )
+
+
+OPTIONAL_NAMES = {
+    "crisis_requested": "when someone asks for their crisis plan (CRISIS)",
+    "opted_out": "when someone sends STOP",
+    "low_rating": "when someone rates a check-in 3 or lower",
+}
+assert set(OPTIONAL_NAMES) == set(OPTIONAL)
+
+
+def _duty_values(d: duty.Duty) -> dict[str, Any]:
+    return {
+        "duty_emails": "\n".join(d.duty_emails),
+        "duty_phones": "\n".join(d.duty_phones),
+        "working_hours": d.working_hours or "",
+        "timezone": d.timezone,
+        "escalate_after": str(d.escalate_after_minutes),
+        "out_of_hours_email": d.out_of_hours_email or "",
+        "out_of_hours_phone": d.out_of_hours_phone or "",
+        "notify_also": set(d.notify_also),
+    }
+
+
+def _duty_form(ctx: Ctx, errors: list[str]) -> duty.Duty:
+    minutes = ctx.field("escalate_after").strip()
+    if not minutes.isdigit():
+        errors.append("Escalate after: give a number of minutes, for example 30.")
+    return duty.Duty(
+        duty_emails=tuple(ctx.field("duty_emails").split()),
+        duty_phones=tuple(p for p in ctx.field("duty_phones").splitlines() if p.strip()),
+        working_hours=ctx.field("working_hours"),
+        timezone=ctx.field("timezone").strip(),
+        escalate_after_minutes=int(minutes) if minutes.isdigit() else 30,
+        out_of_hours_email=ctx.field("out_of_hours_email"),
+        out_of_hours_phone=ctx.field("out_of_hours_phone"),
+        notify_also=tuple(k for k in ctx.fields("notify_also") if k in OPTIONAL),
+    )
 
 
 def _number(label: str, value: str, errors: list[str], *, required: bool = False) -> str | None:
@@ -131,12 +172,21 @@ def save(ctx: Ctx) -> Response:
             "safety message and crisis reply gives them, and a team with none would "
             "leave a person with the emergency number alone."
         )
+    given = _duty_form(ctx, errors)
+    values |= _duty_values(given)
     crisis_number = _number("Crisis line", values["crisis_line_number"], errors)
     emergency = _number("Emergency number", values["emergency_number"], errors, required=True)
+    with ctx.admin.db.read() as session:
+        region = access.team(session, ctx.user, int(ctx.param("tid"))).region
+    try:
+        settled = duty.check(given, region)
+    except duty.DutyError as exc:
+        errors.extend(exc.problems)
     if errors:
         return show(ctx, errors=errors, values=values)
     with ctx.admin.db.write() as session:
         team = access.team(session, ctx.user, int(ctx.param("tid")))
+        duty.apply(team, settled)
         team.crisis_line_name = text["crisis_line_name"] or None
         team.crisis_line_number = crisis_number
         team.crisis_line_hours = text["crisis_line_hours"] or None
@@ -152,5 +202,8 @@ def save(ctx: Ctx) -> Response:
             team.id,
             require_totp=team.require_totp,
             national_lines=len(lines),
+            duty_emails=len(settled.duty_emails),
+            duty_phones=len(settled.duty_phones),
+            escalate_after=settled.escalate_after_minutes,
         )
     return ctx.redirect(f"/teams/{ctx.param('tid')}", done="team")

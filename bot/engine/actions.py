@@ -8,6 +8,7 @@ from datetime import time
 from bot import plans
 from bot.engine.turn import Turn
 from bot.schedule import adjust
+from bot.staff.notify import LOW_RATING, raise_alert
 from store.models import Alert, Conversation
 
 Action = Callable[[Turn, Conversation, str | None], None]
@@ -51,29 +52,6 @@ def _submit_if_written(turn: Turn, conv: Conversation, plan: str | None) -> None
     conv.data = data
 
 
-LOW_RATING = 2  # a check-in rating this low or lower tells the team (docs/clinical-safety.md)
-
-
-def _note_low_rating(turn: Turn, conv: Conversation, plan: str | None) -> None:
-    """A rating of 0-2 raises an alert for the team, once a check-in."""
-    data = conv.data or {}
-    rating = data.get("answers", {}).get("rating")
-    if not isinstance(rating, int) or rating > LOW_RATING or data.get("low_rating_alerted"):
-        return
-    turn.session.add(
-        Alert(
-            participant_id=turn.participant.id,
-            team_id=turn.team.id,
-            kind="low_rating",
-            severity="medium",
-            created_at=turn.now,
-        )
-    )
-    changed = plans.copy_json(data)
-    changed["low_rating_alerted"] = True
-    conv.data = changed
-
-
 def _use_best_time(turn: Turn, conv: Conversation, plan: str | None) -> None:
     """The check-in's "best time" answer moves their check-in window (answers.moved)."""
     answers = (conv.data or {}).get("answers", {})
@@ -84,6 +62,26 @@ def _use_best_time(turn: Turn, conv: Conversation, plan: str | None) -> None:
     outcome = adjust.best_time(turn.session, turn.participant, time(hour, minute), turn.now)
     data = plans.copy_json(conv.data or {})
     data.setdefault("answers", {})["moved"] = outcome
+    conv.data = data
+
+
+LOW = 3  # a check-in rating (0 to 10) at or below this raises a low_rating alert
+
+
+def _check_rating(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """A low rating is a signal for the team (notified if the team chose so): once a
+    check-in, even if they go BACK and answer again."""
+    data = conv.data or {}
+    rating = data.get("answers", {}).get("rating")
+    if not isinstance(rating, int) or rating > LOW or data.get("low_rating_alert"):
+        return
+    raise_alert(
+        turn.session,
+        Alert(participant_id=turn.participant.id, kind=LOW_RATING, created_at=turn.now),
+        turn.team,
+    )
+    data = plans.copy_json(data)
+    data["low_rating_alert"] = True
     conv.data = data
 
 
@@ -117,8 +115,8 @@ ACTIONS: dict[str, Action] = {
     "finish_onboarding": _finish_onboarding,
     "submit_plan": _submit_plan,
     "submit_if_written": _submit_if_written,
-    "note_low_rating": _note_low_rating,
     "use_best_time": _use_best_time,
+    "check_rating": _check_rating,
     # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
     "describe_rhythm": _describe_rhythm,
     "rhythm_often": _rhythm_often,

@@ -20,6 +20,7 @@ from bot.delivery import STATUS_PATH, Dispatcher, build_senders
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.outbox import Policy
 from bot.settings import Settings
+from bot.staff.metrics import AlertCollector
 from store.db import Database
 
 try:
@@ -45,6 +46,7 @@ def create_app(
     `background` runs for the app's lifetime (`serve --with-worker`: the worker's loops)."""
     metrics = Metrics()
     metrics.watch_outbox(db)
+    metrics.registry.register(AlertCollector(db, clock))
     senders = build_senders(settings, channels=("telegram",))
     dispatcher = (
         Dispatcher(db, senders, clock=clock, policy=policy, metrics=metrics) if senders else None

@@ -1,0 +1,1 @@
+"""What reaches staff: duty contacts, working hours, notification and escalation."""
