@@ -2,7 +2,7 @@
 
 Every participant starts at the first list question of their crisis plan and works
 through it: list items, a read-back, a removal, SKIPs, a contact with a phone and one
-without, a bad answer to a yes/no question, the end of the dialog, the menu, and the
+without, a bad answer to the menu, the end of the dialog, the menu, and the
 plan again. CRISIS (and now and then a risk phrase) comes in between, as it would.
 The stream interleaves participants round-robin, so two messages of one person are
 never in flight at once unless the concurrency exceeds the number of participants.
@@ -14,39 +14,33 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Sent once by `prepare` (in-process) to put a fresh participant at warning_signs.
-OPENING = ("hello", "1", "yes")
+OPENING = ("hello", "1")
 
 # One lap of the crisis plan, from warning_signs back to warning_signs.
 LAP: tuple[str, ...] = (
     "I stop sleeping",  # warning_signs: list item
     "I stop answering the phone",  # list item
-    "DONE",  # read-back
-    "remove 1",  # read-back again, one fewer
+    "remove 1",  # a removal while adding
     "remove 1",  # and empty again, so the lists do not grow lap after lap
-    "yes",  # kept -> coping
+    "DONE",  # kept (empty), with its read-back in front of -> coping
     "Go for a walk by the river",
-    "done",
-    "yep",  # -> distractions
+    "done",  # -> distractions
     "SKIP",  # -> people_help (contacts)
     "Sam 07400 123456",  # a contact with a phone number
     "Mum",  # no number: "keep it without one?"
     "no",  # "send it again with the number"
-    "DONE",
-    "yes",  # -> professionals
+    "DONE",  # -> professionals
     "SKIP",  # -> safer_surroundings
     "SKIP",  # -> reasons
     "My cat Biscuit",
-    "DONE",
-    "yes",  # -> unwell_helps
+    "DONE",  # -> unwell_helps
     "SKIP",  # -> unwell_not_helpful
     "SKIP",  # -> unwell_tell (free text)
     "SKIP",  # -> unwell_practical
-    "SKIP",  # -> check (yes/no)
-    "purple",  # a bad answer
-    "no",  # -> kept: the dialog ends
+    "SKIP",  # -> the end: the plan is sent for review
     "hello",  # -> the menu
-    "1",  # -> crisis plan intro (the draft is kept)
-    "yes",  # -> warning_signs again
+    "purple",  # a bad answer
+    "1",  # -> warning_signs again (the plan so far is kept)
 )
 
 CRISIS = "CRISIS"

@@ -22,6 +22,8 @@ class Keyword(StrEnum):
     DONE = auto()
     MORE = auto()
     REVIEW = auto()
+    # "please stop texting me": asked whether they mean STOP, never opted out by it
+    STOP_ASK = auto()
 
 
 # In priority order: when a typo is one edit from two keywords, the first wins.
@@ -141,7 +143,36 @@ def keyword(text: str) -> Keyword | None:
     found = _whole_keyword(text)
     if found is None and is_help_seeking(text):
         return Keyword.CRISIS
+    if found is None and len(text) <= _MAX_STOP_ASK_CHARS and _STOP_ASK.fullmatch(_words(text)):
+        return Keyword.STOP_ASK
     return found
+
+
+def stop_word(text: str) -> str:
+    """The STOP-family word a message is ("END", "QUIT"...), as carriers would read it."""
+    return _strip_edges(_fold(text)).upper()
+
+
+# Asking us, in their own words, to stop: we ask back whether they mean STOP. Only the
+# STOP family itself opts out (as at the carrier); these words could be about a list.
+_STOP_ASK: Final = re.compile(
+    r"(?:please |pls |plz |can you |could you |just |ok |so )*"
+    r"(?:(?:stop|quit|no more|dont|do not|never) "
+    r"(?:texting|messaging|message|text|txt|contacting|contact|sending (?:me )?(?:messages|texts))"
+    r"(?: me)?(?: (?:any ?more|again|now|please|pls|thanks|ever))*"
+    r"|leave me alone(?: please)?"
+    r"|unsubscribe me(?: please)?"
+    r"|take me off (?:your|the|this) list(?: please)?"
+    r"|i dont want (?:these|your|any|any more|anymore|more) (?:messages|texts)(?: any ?more)?"
+    r"|no more (?:messages|texts)(?: please)?)"
+)
+_MAX_STOP_ASK_CHARS: Final = 80
+
+
+def _words(text: str) -> str:
+    """Folded, apostrophes dropped, other punctuation a space."""
+    folded = _fold(text).replace("'", "").replace("’", "")
+    return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
 
 
 def _whole_keyword(text: str) -> Keyword | None:

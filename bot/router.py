@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot import crisis, gsm
+from bot import crisis, gsm, more
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
-from bot.keywords import Keyword, keyword
+from bot.keywords import Keyword, keyword, stop_word
 from bot.records import afterwards
 from bot.safety import RiskMatch, RiskScreen
 from bot.staff.notify import raise_alert
@@ -173,7 +173,7 @@ class Router:
             self._opted_out(turn, word, risk)
             return risk is not None
         if word is not None:
-            self._keyword(turn, word)
+            self._keyword(turn, word, text)
             return risk is not None
         if risk is not None:
             # The safety message stands alone: no menu, no "Got it". A question in
@@ -185,9 +185,13 @@ class Router:
             return True
         if participant.paused_at is not None:
             participant.paused_at = None
+            resuming = self.engine.active(turn) is not None
             turn.say(
                 self.wording.render(
-                    "system/welcome_back", participant.locale, name=participant.display_name
+                    "system/welcome_back",
+                    participant.locale,
+                    name=participant.display_name,
+                    resuming=resuming,
                 )
             )
             self._carry_on(turn)
@@ -259,9 +263,11 @@ class Router:
             turn.team,
         )
 
-    def _keyword(self, turn: Turn, word: Keyword) -> None:
+    def _keyword(self, turn: Turn, word: Keyword, text: str = "") -> None:
         participant, loc = turn.participant, turn.participant.locale
         if word is Keyword.STOP:
+            # Any of the carrier's STOP words opts out (the carrier stops delivery too);
+            # the reply names the word, so an "end" meant for a list is not a mystery.
             participant.status = OPTED_OUT
             participant.opted_out_at = turn.now
             participant.more = []
@@ -270,7 +276,10 @@ class Router:
                 Alert(participant_id=participant.id, kind="opted_out", created_at=turn.now),
                 turn.team,
             )
-            turn.say(self.wording.render("system/stopped", loc, team=turn.team))
+            said = stop_word(text) if text else "STOP"
+            turn.say(self.wording.render("system/stopped", loc, team=turn.team, word=said))
+        elif word is Keyword.STOP_ASK:
+            turn.say(self.wording.render("system/stop_ask", loc))
         elif word is Keyword.START:
             self._start(turn)
         elif word is Keyword.HELP:
@@ -279,11 +288,8 @@ class Router:
             participant.paused_at = turn.now
             turn.say(self.wording.render("system/paused", loc))
         elif word is Keyword.MORE:
-            if participant.more:
-                turn.say(participant.more[0])
-                participant.more = participant.more[1:]
-            else:
-                turn.say(self.wording.render("system/no_more", loc))
+            page = more.next_page(turn, self.wording, self.service)
+            turn.say(page or self.wording.render("system/no_more", loc))
         elif word is Keyword.MENU:
             _unpause(participant)
             self.engine.start(turn, "menu" if participant.onboarded_at else "onboarding")

@@ -10,7 +10,7 @@ os.environ["TOUCHPOINT_DATABASE_URL"] = "sqlite:///must-not-be-used.db"
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +100,7 @@ class Stack:
     db: Database = field(init=False)
     assistant: Assistant = field(init=False)
     counter: int = 0
+    clock: Callable[[], datetime] | None = None  # the assistant's clock, if not the wall's
 
     def __post_init__(self) -> None:
         self.start()
@@ -107,7 +108,10 @@ class Stack:
     def start(self) -> None:
         self.db = Database(self.db_url)
         self.db.check_migrated()
-        self.assistant = Assistant(self.settings, self.db)
+        if self.clock is None:
+            self.assistant = Assistant(self.settings, self.db)
+        else:
+            self.assistant = Assistant(self.settings, self.db, self.clock)
 
     def restart(self) -> None:
         self.db.dispose()
@@ -117,7 +121,7 @@ class Stack:
         self, name: str = "Alex", *, onboarded: bool = True, phone: str | None = None
     ) -> int:
         service = load_service(self.settings.dialogs_dir)
-        now = datetime.now(UTC)
+        now = self.clock() if self.clock is not None else datetime.now(UTC)
         with self.db.write() as session:
             team = get_or_create_team(session, TEAM, service)
             team.crisis_line_name = "Riverside crisis line"

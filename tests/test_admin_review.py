@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fhir.resources.R4B.careplan import CarePlan
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from bot.admin.diff import words
 from bot.plans import item
-from store.models import Message, PlanVersion
+from store.models import Message, Participant, PlanVersion
 from tests.admin_html import page_problems
 from tests.admin_support import World, admin_world
 
@@ -105,6 +106,21 @@ def test_approving_notifies_by_sms_in_the_same_transaction(world: World) -> None
     assert "body" not in event.detail
 
 
+def test_a_decision_in_their_quiet_hours_waits_for_the_morning(world: World) -> None:
+    # 23:29 in London (GMT in March): inside the default quiet hours, 21:00 to 08:00.
+    world.clock.now = datetime(2026, 3, 2, 23, 29, tzinfo=UTC)
+    browser = world.signed_in("pat")
+    browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/review")
+    browser.submit("/versions/2/approve")
+    [message] = _outbox(world)
+    with world.db.read() as session:
+        alex = session.get(Participant, world.ids["alex"])
+        assert alex is not None
+        end = alex.quiet_end
+    hour, minute = (int(part) for part in end.split(":"))
+    assert message.next_attempt_at == datetime(2026, 3, 3, hour, minute, tzinfo=UTC)
+
+
 def test_approving_twice_changes_nothing_the_second_time(world: World) -> None:
     browser = world.signed_in("pat")
     page = f"/admin/participants/{world.ids['alex']}/plans/crisis/review"
@@ -133,7 +149,7 @@ def test_sending_back_delivers_the_note_and_the_person_can_resubmit(world: World
     assert "REVIEW" in message.body
     assert "note" not in world.audit("plan.send_back")[-1].detail
     # They change it by message and send it again; it is waiting for review once more.
-    for text in ("REVIEW", "1", "1", "Up all night", "DONE", "yes", "no"):
+    for text in ("REVIEW", "1", "1", "Up all night", "DONE", "no"):
         world.say("alex", text)
     assert "Sent for review" in world.say("alex", "yes")
     assert [v.status for v in world.versions("alex")] == [

@@ -66,18 +66,21 @@ def test_parse_text_max_length() -> None:
 # --- yes / no --------------------------------------------------------------------
 
 YES = [
+    # How people really text (issue 13): terse, hedged, half-hearted yeses count.
+    "ye", "yeah ok", "yes i guess", "k", "K.", "go on", "ok then", "yeah sure", "i guess so",
     "yes", "Yes", "YES!", "y", "Y.", "yeah", "yea", "yep", "yup", "yes please", "Yes, please.",
     "ok", "OK", "okay", "Okay!", "sure", "correct", "that's right", "That’s right", "of course",
     "definitely", "alright", "👍", "👍🏽", "👍👍", "✅", "👌", "yesss", "yeahhh", "okkk",
     "yes 😊", "  yes  ", "yes\u200b", "ＹＥＳ",
 ]  # fmt: skip
 NO = [
+    "nah not now", "not yet", "not right now", "no sorry", "rather not",
     "no", "No", "NO!", "n", "N.", "nope", "nah", "no thanks", "No, thanks.", "no thank you",
     "not really", "Not really...", "not now", "no way", "👎", "❌", "nooo", "nope 😕",
     "I don't", "no, I don’t",
 ]  # fmt: skip
 NEITHER = [
-    "", " ", "maybe", "not sure", "yes and no", "yes no", "perhaps", "idk", "🤷", "k", "yes?no",
+    "", " ", "maybe", "not sure", "yes and no", "yes no", "perhaps", "idk", "🤷", "yes?no",
     "yesterday", "nothing", "know", "now", "yes I think so but", "7", "😊",
 ]  # fmt: skip
 

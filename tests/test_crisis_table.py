@@ -97,7 +97,7 @@ def _observe(stack: Stack, dialog: str, state: str) -> dict[str, str]:
     pid = _in_state(stack, dialog, state)
     replies = stack.send(pid, RISK).replies
     safety = replies[0] if replies else ""
-    calm = not any(("Got it" in r or "1. My crisis plan" in r) for r in replies)
+    calm = not any(("Added:" in r or "1. My crisis plan" in r) for r in replies)
     ok = (
         "call 999" in safety
         and "nobody is reading messages right now" in safety

@@ -124,7 +124,7 @@ def test_graph_prints_mermaid_of_the_compiled_machine() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("stateDiagram-v2\n")
-    assert "    intro --> warning_signs: yes" in done.stdout
+    assert "    [*] --> warning_signs" in done.stdout
     assert "    warning_signs --> coping: skip" in done.stdout
     missing = subprocess.run(
         [sys.executable, "-m", "bot", "dialogs", "graph", "nope"],

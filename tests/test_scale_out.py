@@ -133,8 +133,8 @@ def test_two_servers_and_two_workers(db_url: str, tmp_path: Path) -> None:
             assert items == arrived[pid], pid
             assert sorted(items) == [f"p{pid - texters[0]} item {k}" for k in range(1, EACH + 1)]
             assert conversations[pid].version == 1 + EACH
-            assert [body.split(")")[0] for body in said[pid]] == [
-                f"Got it ({k}" for k in range(1, EACH + 1)
+            assert [body.split("\n")[0] for body in said[pid]] == [
+                f"Added: {item}" for item in arrived[pid]
             ]
 
         # No scheduled prompt was sent twice; nothing is left claimed.

@@ -142,6 +142,10 @@ def test_the_agenda_from_check_ins_and_appointment_prep(world: World) -> None:
         assert prep.outcome == "sent", prep.outcome
     for text in ("A letter for work", "DONE", "YES"):
         world.say("alex", text)
+    # The care plan's "next appointment" question reaches the agenda too.
+    care = ("MENU", "2", "yes", "SKIP", "SKIP", "SKIP", "SKIP", "SKIP", "Side effects", "DONE")
+    for text in care:
+        world.say("alex", text)
     browser = world.signed_in("pat")  # days later: a new sign-in
     browser.get(f"/admin/participants/{alex}")
     agenda = _section(browser, "For the next appointment")
@@ -151,6 +155,8 @@ def test_the_agenda_from_check_ins_and_appointment_prep(world: World) -> None:
     assert "Sleep" in agenda
     assert "Money worries" in agenda
     assert agenda.index("A letter for work") < agenda.index("Sleep")  # newest first
+    assert "In their care plan" in agenda
+    assert "Side effects" in agenda
 
 
 def test_the_dashboard_lists_who_has_not_answered(world: World) -> None:

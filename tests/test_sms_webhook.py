@@ -67,7 +67,7 @@ async def test_a_participant_talks_over_sms(env: Env) -> None:
     menu = await text(env, "hello", "SM" + "1" * 32)
     assert "1. My crisis plan" in "\n".join(menu)
     intro = await text(env, "1", "SM" + "2" * 32)
-    assert "Reply YES or NO" in "\n".join(intro)
+    assert "crisis might be coming" in "\n".join(intro)
     crisis = "\n".join(await text(env, "crisis", "SM" + "3" * 32))
     assert "call 999" in crisis
 

@@ -35,7 +35,23 @@ def _sample() -> dict[str, object]:
     return {
         "name": "Alexandra",
         "team": _team(),
-        "answers": {"name": "Alexandra", "rating": 7},
+        "answers": {
+            "name": "Alexandra",
+            "rating": 7,
+            "sent": "sent",
+            "best_time": "18:00",
+            "moved": "moved",
+        },
+        # A list's echo, read-back and removal (bot/engine/readback.py fits them).
+        "item": "Going for a walk",
+        "question": "What has gone well since we last spoke?",
+        "word": "END",
+        "sorry": True,
+        "resuming": True,
+        "texts": ["Going for a walk", "Calling my sister", "A hot bath"],
+        "hidden": 2,
+        "removed": "A hot bath",
+        "skipped": True,
         "items": three,
         "sections": Sections(
             {

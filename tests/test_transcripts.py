@@ -1,7 +1,14 @@
-"""Whole conversations from tests/transcripts/*.yaml, run through the real stack."""
+"""Whole conversations from tests/transcripts/*.yaml, run through the real stack.
+
+Steps: `send` (with `expect`, `reject`, `replies`, `silent`, `segments`), `check` (the
+store), `restart`, `wait` (the clock moves on: `{hours: 25}`) and `outreach` (the scheduler
+runs what is due, as a worker would; `expect`/`reject` apply to what it queued).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +16,25 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from bot import gsm
 from bot.engine.spec import Yaml12Loader
-from store.models import Alert, Conversation, Participant, Plan, PlanVersion
+from bot.schedule import adjust
+from bot.schedule.outreach import Outreach
+from bot.schedule.scheduler import Scheduler
+from store.models import Alert, Conversation, Message, Participant, Plan, PlanVersion
 from tests.conftest import Stack
+
+# A Monday morning in London, so that what the scheduler sends is inside people's hours.
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class _Clock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
 
@@ -27,33 +50,87 @@ def _load(path: Path) -> dict[str, Any]:
 def test_transcript(path: Path, stack: Stack) -> None:
     script = _load(path)
     who = script.get("participant", {})
-    pid = stack.add_participant(who.get("name", "Alex"), onboarded=who.get("onboarded", True))
+    clock = _Clock()
+    stack.clock = clock
+    stack.restart()
+    pid = stack.add_participant(
+        who.get("name", "Alex"), onboarded=who.get("onboarded", True), phone=who.get("phone")
+    )
+    if "every_days" in who:
+        with stack.db.write() as session:
+            change = adjust.Change(every_days=who["every_days"])
+            adjust.apply(session, pid, change, clock.now, actor="test")
+    seen_out = 0
     for number, step in enumerate(script["steps"], start=1):
         where = f"{path.name} step {number}"
         if step.get("restart"):
             stack.restart()
             continue
+        if "wait" in step:
+            clock.now += timedelta(**step["wait"])
+            continue
+        if "outreach" in step:
+            queued = _outreach(stack, clock, pid)[seen_out:]
+            seen_out += len(queued)
+            _expect(where, "the scheduler", queued, step["outreach"])
+            continue
         if "check" in step:
             _check_store(stack, pid, step["check"], where)
+            if "window" in step["check"]:
+                with stack.db.read() as session:
+                    rhythm = adjust.current(session, pid)
+                    got = rhythm and (
+                        rhythm.window_start.isoformat("minutes"),
+                        rhythm.window_end.isoformat("minutes"),
+                    )
+                    assert list(got or []) == step["check"]["window"], f"{where}: window {got}"
             continue
         sent = str(step["send"])
+        clock.now += timedelta(seconds=20)  # people take a moment to type
         replies = stack.send(pid, sent).replies
         said = "\n---\n".join(replies)
-        folded = said.casefold()
         if step.get("silent"):
             assert not replies, f"{where}: expected silence after {sent!r}, got:\n{said}"
             continue
         assert replies, f"{where}: no reply to {sent!r}"
-        for expected in _as_list(step.get("expect")):
-            assert str(expected).casefold() in folded, (
-                f"{where}: after {sent!r} expected {expected!r} in:\n{said}"
+        _expect(where, repr(sent), list(replies), step)
+
+
+def _expect(where: str, after: str, replies: list[str], step: dict[str, Any]) -> None:
+    said = "\n---\n".join(replies)
+    folded = said.casefold()
+    for expected in _as_list(step.get("expect")):
+        assert str(expected).casefold() in folded, (
+            f"{where}: after {after} expected {expected!r} in:\n{said}"
+        )
+    for rejected in _as_list(step.get("reject")):
+        assert str(rejected).casefold() not in folded, (
+            f"{where}: after {after} did not expect {rejected!r} in:\n{said}"
+        )
+    if "replies" in step:
+        assert len(replies) == step["replies"], f"{where}: {len(replies)} replies:\n{said}"
+    if "segments" in step:  # at most this many SMS segments in all
+        counted = sum(gsm.segments(reply) for reply in replies)
+        assert counted <= step["segments"], f"{where}: {counted} segments:\n{said}"
+
+
+def _outreach(stack: Stack, clock: _Clock, pid: int) -> list[str]:
+    """Run what the scheduler has due now; every message it has queued for them so far."""
+    assistant = stack.assistant
+    outreach = Outreach(stack.db, assistant.engine, assistant.wording, clock)
+    Scheduler(stack.db, outreach, clock, worker="transcripts").run_until_idle()
+    with stack.db.read() as session:
+        return list(
+            session.scalars(
+                select(Message.body)
+                .where(
+                    Message.participant_id == pid,
+                    Message.direction == "out",
+                    Message.status == "queued",
+                )
+                .order_by(Message.id)
             )
-        for rejected in _as_list(step.get("reject")):
-            assert str(rejected).casefold() not in folded, (
-                f"{where}: after {sent!r} did not expect {rejected!r} in:\n{said}"
-            )
-        if "replies" in step:
-            assert len(replies) == step["replies"], f"{where}: {len(replies)} replies:\n{said}"
+        )
 
 
 def _as_list(value: Any) -> list[Any]:

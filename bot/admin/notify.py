@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import gsm, outbox
 from bot.admin.sections import plan_name
+from bot.schedule import local
 from bot.types import Channel
 from bot.wording import Wording
 from store.models import ChannelIdentity, Participant, Team
@@ -43,7 +44,7 @@ def queue(session: Session, participant: Participant, body: str, now: datetime) 
     identity = preferred_identity(session, participant.id)
     if identity is None:
         return None
-    outbox.enqueue(
+    rows = outbox.enqueue(
         session,
         channel=Channel(identity.channel),
         address=identity.address,
@@ -51,7 +52,19 @@ def queue(session: Session, participant: Participant, body: str, now: datetime) 
         participant_id=participant.id,
         now=now,
     )
+    # Not a reply: it waits for the end of their quiet hours, in their time zone.
+    not_before = _after_quiet_hours(participant, now)
+    for row in rows:
+        row.next_attempt_at = not_before
     return identity.channel
+
+
+def _after_quiet_hours(participant: Participant, now: datetime) -> datetime:
+    try:
+        quiet = local.Quiet.parse(participant.quiet_start, participant.quiet_end)
+    except local.BadTime:
+        return now
+    return quiet.next_allowed(now, local.zone_or_default(participant.timezone))
 
 
 def _context(participant: Participant, kind: str, **extra: Any) -> dict[str, Any]:

@@ -82,14 +82,23 @@ def _form_values(person: Participant, rhythm: Rhythm | None) -> dict[str, Any]:
     }
 
 
+# dialog -> (the answer holding their topics, where the practitioner is told they came from)
+_AGENDA_SOURCES = {
+    "check_in": ("agenda", "At a check-in"),
+    "appointment_prep": ("topics", "Before the appointment"),
+    "care_plan": ("agenda", "In their care plan"),
+}
+
+
 def agenda(session: Session, participant_id: int, now: datetime) -> list[dict[str, Any]]:
-    """What they'd like to talk about: from check-ins and appointment prep, newest first."""
+    """What they'd like to talk about: from check-ins, appointment prep and the care
+    plan's "next appointment" question, newest first."""
     since = now - timedelta(days=AGENDA_DAYS)
     convs = session.scalars(
         select(Conversation)
         .where(
             Conversation.participant_id == participant_id,
-            Conversation.dialog.in_(("check_in", "appointment_prep")),
+            Conversation.dialog.in_(tuple(_AGENDA_SOURCES)),
             Conversation.updated_at >= since,
         )
         .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
@@ -97,10 +106,10 @@ def agenda(session: Session, participant_id: int, now: datetime) -> list[dict[st
     found = []
     for conv in convs:
         answers = conv.data.get("answers", {}) if isinstance(conv.data, dict) else {}
-        items = answers.get("agenda" if conv.dialog == "check_in" else "topics") or []
+        key, source = _AGENDA_SOURCES[conv.dialog]
+        items = answers.get(key) or []
         texts = [str(i.get("text", "")) if isinstance(i, dict) else str(i) for i in items]
         if texts:
-            source = "At a check-in" if conv.dialog == "check_in" else "Before the appointment"
             found.append({"at": conv.updated_at, "source": source, "items": texts})
     return found
 

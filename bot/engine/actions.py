@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time
 
 from bot import plans
 from bot.engine.turn import Turn
@@ -32,6 +33,36 @@ def _submit_plan(turn: Turn, conv: Conversation, plan: str | None) -> None:
         return
     version = turn.draft_plan(plan)
     plans.submit(turn.session, version, turn.now)
+
+
+def _submit_if_written(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """Send a draft with something in it for review; say which it was (answers.sent)."""
+    if plan is None:
+        return
+    version = turn.current_plan(plan)
+    if version is None or not any(version.sections.values()):
+        outcome = "empty"
+    elif version.status != "draft":
+        outcome = "unchanged"  # nothing new since it was sent (or reviewed)
+    else:
+        plans.submit(turn.session, version, turn.now)
+        outcome = "sent"
+    data = plans.copy_json(conv.data or {})
+    data.setdefault("answers", {})["sent"] = outcome
+    conv.data = data
+
+
+def _use_best_time(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """The check-in's "best time" answer moves their check-in window (answers.moved)."""
+    answers = (conv.data or {}).get("answers", {})
+    best = answers.get("best_time")
+    if not isinstance(best, str) or ":" not in best:
+        return
+    hour, minute = (int(part) for part in best.split(":", 1))
+    outcome = adjust.best_time(turn.session, turn.participant, time(hour, minute), turn.now)
+    data = plans.copy_json(conv.data or {})
+    data.setdefault("answers", {})["moved"] = outcome
+    conv.data = data
 
 
 LOW = 3  # a check-in rating (0 to 10) at or below this raises a low_rating alert
@@ -83,6 +114,8 @@ ACTIONS: dict[str, Action] = {
     "set_name": _set_name,
     "finish_onboarding": _finish_onboarding,
     "submit_plan": _submit_plan,
+    "submit_if_written": _submit_if_written,
+    "use_best_time": _use_best_time,
     "check_rating": _check_rating,
     # How often they hear from us (dialogs/how_often.yaml, docs/scheduling.md).
     "describe_rhythm": _describe_rhythm,

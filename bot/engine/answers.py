@@ -71,6 +71,11 @@ def _words(text: str) -> str:
     return " ".join(spaced.split())
 
 
+def plain_words(text: str) -> str:
+    """The words of a message, folded, punctuation gone: "That's it!" -> "thats it"."""
+    return _words(text)
+
+
 def _compact(text: str) -> str:
     """_fold without punctuation or spaces at all: 'E-mail me!' -> 'emailme'."""
     return "".join(c for c in _fold(text) if c != " " and unicodedata.category(c)[0] != "P")
@@ -129,12 +134,21 @@ _YES: Final = frozenset({
     "yes thanks", "yes thank you", "ok thanks", "okay thanks", "yes ok", "yes okay", "yes sure",
     "yes i do", "i do", "of course", "definitely", "absolutely", "certainly", "indeed", "alright",
     "all right", "please", "please do", "go ahead", "sounds good", "👍", "👌", "✅", "✔", "☑", "🆗",
+    "ye", "yeh", "yh", "yee", "k", "kk", "okey dokey", "go on", "go on then", "why not",
+    "i guess", "i guess so", "guess so", "i suppose", "i suppose so", "suppose so", "yes i guess",
+    "yeah i guess", "yes i suppose", "yeah ok", "yeah okay", "yeah sure", "yeah go on", "yep ok",
+    "ok then", "okay then", "alright then", "fine", "thats fine", "thats ok", "its ok", "cool",
+    "yes go on", "lets go", "lets do it", "ready", "im ready", "yes im ready", "yes please do",
+    "yeah thats right", "yes thats right", "yes that is right", "right", "yess please", "ja",
 })
 _NO: Final = frozenset({
     "no", "n", "nope", "nah", "naw", "nay", "no thanks", "no thank you", "not really",
     "no not really", "nope not really", "not now", "not today", "not at all", "no way",
     "definitely not", "absolutely not", "certainly not", "of course not", "i dont", "no i dont",
     "👎", "❌", "✖", "🙅",
+    "nah thanks", "nah not now", "no not now", "not now thanks", "not yet", "not right now",
+    "no ta", "nah ta", "no thx", "no thanks x", "nope not now", "i dont think so", "dont think so",
+    "rather not", "id rather not", "not really no", "no sorry", "nah sorry", "not at the moment",
 })
 # fmt: on
 # Matched after repeated letters collapse ("yesss", "nooo", "okkk", "👍👍").

@@ -77,7 +77,9 @@ class CompiledDialog:
                     lines.append(f"    {source} --> {transition.dest}: {event.name}")
         for name, state in self.spec.states.items():
             if state.end:
-                lines.append(f"    {name} --> [*]")
+                lines.append(
+                    f"    {name} --> [*]" + (f": start {state.then}" if state.then else "")
+                )
             lines.extend(
                 f"    {name} --> [*]: start {opt.start}" for opt in state.options if opt.start
             )
@@ -125,6 +127,10 @@ def check_dialog(
         for opt in state.options:
             if opt.start is not None and opt.start not in known_dialogs:
                 problem(f"state {name!r}: option {opt.key!r} starts unknown dialog", *here)
+        if state.then is not None and state.then not in known_dialogs:
+            problem(f"state {name!r}: `then` starts unknown dialog {state.then!r}", *here)
+        if state.then is not None and not state.end:
+            problem(f"state {name!r}: `then` needs `end: true`", *here)
         for action in state.do:
             if action not in known_actions:
                 choices = ", ".join(sorted(known_actions))

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from bot import plans
-from bot.engine import answers
+from bot.engine import answers, readback
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import CompiledDialog, DialogSet
+from bot.engine.greetings import is_greeting, is_return
 from bot.engine.hold import MAX_HELD_CHARS, HoldChoice, parse_hold
+from bot.engine.lists import ListSteps
 from bot.engine.names import parse_name
-from bot.engine.spec import AnswerKind, ItemKind, StateSpec
+from bot.engine.spec import AnswerKind, StateSpec
 from bot.engine.turn import Turn
 from bot.wording import Wording
 from store.models import Conversation
@@ -21,7 +23,6 @@ from store.models import Conversation
 # Answers that may keep words the safety screen stopped, if the person says so.
 _KEEPABLE = frozenset({AnswerKind.TEXT, AnswerKind.LIST, AnswerKind.CONTACT})
 STUCK_AFTER = 3  # bad answers in a row before we offer a way out instead of asking again
-MAX_ITEMS = 30
 MAX_HISTORY = 50
 
 # Built once: building a statement costs more than running it on SQLite.
@@ -44,7 +45,7 @@ _SUSPENDED = (
 )
 
 
-class Engine:
+class Engine(ListSteps):
     """Drives conversations through the compiled dialogs. Holds no per-person state."""
 
     def __init__(self, dialogs: DialogSet, wording: Wording) -> None:
@@ -63,6 +64,8 @@ class Engine:
 
     def start(self, turn: Turn, dialog_name: str) -> Conversation:
         """Start a dialog, or resume it where it was left; the one in progress is kept."""
+        if turn.participant.more:
+            turn.participant.more = []  # the crisis reply's pages are not for a new dialog
         current = self.active(turn)
         if current is not None:
             if current.dialog == dialog_name:
@@ -91,9 +94,6 @@ class Engine:
         self._drop_hold(conv)
         state = self._state(conv)
         turn.say(self._prompt(turn, conv, state))
-        phase = conv.data.get("phase")
-        if phase == "confirming":
-            turn.say(self._readback(turn, conv))
 
     # -- the step --------------------------------------------------------------------
 
@@ -134,6 +134,15 @@ class Engine:
     def answer(self, turn: Turn, conv: Conversation, text: str) -> None:
         if conv.data and "held" in conv.data and self._resolve_hold(turn, conv, text):
             return
+        if is_return(text, self._away(turn)):
+            # "hi sorry I've been rubbish at replying" is not what went well: the
+            # question is asked again, quoted in full.
+            loc = turn.participant.locale
+            name = turn.participant.display_name
+            sorry = not is_greeting(text)
+            turn.say(self.wording.render("answers/hello_again", loc, name=name, sorry=sorry))
+            self.reprompt(turn, conv)
+            return
         state = self._state(conv)
         kind = state.answer
         if kind is AnswerKind.LIST:
@@ -167,6 +176,17 @@ class Engine:
         else:
             self._move(turn, conv, "next")
 
+    @staticmethod
+    def _away(turn: Turn) -> timedelta | None:
+        """How long since their message before this one. The row was read before this
+        message's arrival was written (a Core UPDATE does not refresh it)."""
+        last = turn.participant.last_inbound_at
+        return None if last is None else turn.now - last
+
+    def question(self, turn: Turn, conv: Conversation) -> str:
+        """The question waiting for an answer, as it would be asked now (for reminders)."""
+        return self._prompt(turn, conv, self._state(conv))
+
     def back(self, turn: Turn, conv: Conversation) -> None:
         self._drop_hold(conv)
         data = self._data(conv)
@@ -186,169 +206,6 @@ class Engine:
         conv.data = data
         self._enter(turn, conv, previous, remember=False)
 
-    def skip(self, turn: Turn, conv: Conversation) -> None:
-        self._drop_hold(conv)
-        state = self._state(conv)
-        dialog = self._dialog(conv)
-        if not state.optional or not dialog.can(conv.state, "skip"):
-            turn.say(self.wording.render("answers/cannot_skip", turn.participant.locale))
-            return
-        self._move(turn, conv, "skip")
-
-    def done(self, turn: Turn, conv: Conversation) -> None:
-        self._drop_hold(conv)
-        state = self._state(conv)
-        if conv.data.get("phase") == "contact_confirm":
-            # "Keep it without a number?" answered with DONE: the contact is kept, never
-            # dropped (docs/clinical-safety.md, H16).
-            self._keep_pending_contact(turn, conv, state, in_list=state.answer is AnswerKind.LIST)
-            if state.answer is not AnswerKind.LIST:
-                return
-        if state.answer is not AnswerKind.LIST:
-            self.reprompt(turn, conv)
-            return
-        if self._items(conv):
-            self._set_phase(conv, "confirming")
-            turn.say(self._readback(turn, conv))
-        elif state.optional:
-            self.skip(turn, conv)
-        else:
-            turn.say(self.wording.render("answers/list_empty", turn.participant.locale))
-
-    # -- lists ---------------------------------------------------------------------
-
-    def _list_answer(self, turn: Turn, conv: Conversation, state: StateSpec, text: str) -> None:
-        phase = conv.data.get("phase")
-        loc = turn.participant.locale
-        if phase == "contact_confirm":
-            self._contact_confirm(turn, conv, state, text, in_list=True)
-            return
-        if phase == "confirming":
-            remove = answers.parse_remove(text)
-            if remove is not None:
-                data = self._data(conv)
-                items = data.get("items", [])
-                if 1 <= remove <= len(items):
-                    items.pop(remove - 1)
-                    data["items"] = items
-                    conv.data = data
-                    turn.say(self._readback(turn, conv))
-                else:
-                    turn.say(self.wording.render("answers/no_such_item", loc, count=len(items)))
-                return
-            yes_no = answers.parse_yes_no(text)
-            if yes_no.ok and yes_no.value:
-                items = self._data(conv).get("items", [])
-                self._save(turn, conv, state, items)
-                self._move(turn, conv, "next")
-                return
-            if yes_no.ok:
-                self._set_phase(conv, None)
-                turn.say(self.wording.render("answers/list_add_more", loc))
-                return
-            self._set_phase(conv, None)
-        if len(self._items(conv)) >= MAX_ITEMS:
-            turn.say(self.wording.render("answers/list_full", loc, limit=MAX_ITEMS))
-            return
-        if state.item is ItemKind.CONTACT:
-            parsed = answers.parse_contact(text, turn.team.region)
-            if not parsed.ok:
-                if parsed.error == "no_phone":
-                    self._ask_keep_contact(turn, conv, parsed.value)
-                    return
-                self._bad(turn, conv, state, parsed.error or "invalid")
-                return
-            assert isinstance(parsed.value, answers.Contact)
-            entry = self._contact_item(parsed.value)
-        else:
-            parsed = answers.parse_text(text)
-            if not parsed.ok:
-                self._bad(turn, conv, state, parsed.error or "invalid")
-                return
-            entry = plans.item(str(parsed.value))
-        self._add_item(conv, entry)
-        count = len(self._items(conv))
-        turn.say(self.wording.render("answers/list_added", loc, count=count))
-
-    def _add_item(self, conv: Conversation, entry: dict[str, Any]) -> None:
-        data = self._data(conv)
-        data["items"] = [*data.get("items", []), entry]
-        data["bad"] = 0
-        conv.data = data
-
-    def _readback(self, turn: Turn, conv: Conversation) -> str:
-        items = self._items(conv)
-        return self.wording.render("answers/list_readback", turn.participant.locale, items=items)
-
-    # -- contacts ------------------------------------------------------------------
-
-    def _ask_keep_contact(self, turn: Turn, conv: Conversation, contact: object) -> None:
-        data = self._data(conv)
-        raw = contact.raw if isinstance(contact, answers.Contact) else ""
-        data["phase"], data["pending"] = "contact_confirm", raw
-        conv.data = data
-        turn.say(self.wording.render("answers/contact_no_phone", turn.participant.locale))
-
-    def _contact_confirm(
-        self, turn: Turn, conv: Conversation, state: StateSpec, text: str, *, in_list: bool
-    ) -> None:
-        data = self._data(conv)
-        pending = str(data.get("pending", ""))
-        yes_no = answers.parse_yes_no(text)
-        if yes_no.ok:
-            data.pop("phase", None)
-            data.pop("pending", None)
-            conv.data = data
-            if not yes_no.value:
-                turn.say(self.wording.render("answers/contact_again", turn.participant.locale))
-                return
-            self._keep_contact(turn, conv, state, pending, in_list=in_list, quiet=False)
-            return
-        # Anything else is taken as a new try at the contact.
-        data.pop("phase", None)
-        data.pop("pending", None)
-        conv.data = data
-        if in_list:
-            self._list_answer(turn, conv, state, text)
-        else:
-            self.answer(turn, conv, text)
-
-    def _keep_pending_contact(
-        self, turn: Turn, conv: Conversation, state: StateSpec, *, in_list: bool
-    ) -> None:
-        data = self._data(conv)
-        pending = str(data.pop("pending", ""))
-        data.pop("phase", None)
-        conv.data = data
-        if pending.strip():
-            self._keep_contact(turn, conv, state, pending, in_list=in_list, quiet=in_list)
-
-    def _keep_contact(
-        self,
-        turn: Turn,
-        conv: Conversation,
-        state: StateSpec,
-        pending: str,
-        *,
-        in_list: bool,
-        quiet: bool,
-    ) -> None:
-        entry = plans.item(pending, name=pending, phone=None)
-        if in_list:
-            self._add_item(conv, entry)
-            if not quiet:
-                count = len(self._items(conv))
-                turn.say(
-                    self.wording.render("answers/list_added", turn.participant.locale, count=count)
-                )
-        else:
-            self._save(turn, conv, state, entry)
-            self._move(turn, conv, "next")
-
-    @staticmethod
-    def _contact_item(contact: answers.Contact) -> dict[str, Any]:
-        return plans.item(contact.raw, name=contact.name.strip(), phone=contact.phone)
-
     # -- moving --------------------------------------------------------------------
 
     def _move(self, turn: Turn, conv: Conversation, event: str) -> None:
@@ -366,7 +223,7 @@ class Engine:
         data = self._data(conv)
         if remember and conv.state != name:
             data["history"] = [*data.get("history", []), conv.state][-MAX_HISTORY:]
-        for scratch in ("phase", "pending", "items", "bad", "held"):
+        for scratch in ("phase", "pending", "items", "bad", "held", "emptied"):
             data.pop(scratch, None)
         state = dialog.state(name)
         conv.state = name
@@ -378,7 +235,9 @@ class Engine:
             ACTIONS[action](turn, conv, plan)
         turn.say(self._prompt(turn, conv, state))
         if state.end:
-            self._finish(turn, conv, resume=True)
+            self._finish(turn, conv, resume=state.then is None)
+            if state.then is not None:
+                self.start(turn, state.then)
 
     def _finish(self, turn: Turn, conv: Conversation, *, resume: bool) -> None:
         conv.status = "completed"
@@ -464,7 +323,11 @@ class Engine:
         conv.data = data
         loc = turn.participant.locale
         if data["bad"] >= STUCK_AFTER:
-            turn.say(self.wording.render("answers/stuck", loc, optional=state.optional))
+            turn.say(
+                self.wording.render(
+                    "answers/stuck", loc, optional=state.optional, kind=state.answer.value
+                )
+            )
             return
         template = f"answers/{error}"
         if not self.wording.exists(template):
@@ -496,16 +359,23 @@ class Engine:
             version = turn.current_plan(plan_kind)
             sections = plans.Sections(version.sections if version is not None else {})
         data = conv.data or {}
-        return self.wording.render(
-            state.prompt,
-            turn.participant.locale,
-            name=turn.participant.display_name,
-            team=turn.team,
-            answers=data.get("answers", {}),
-            items=data.get("items", []),
-            sections=sections,
-            suspended=[c.dialog for c in self.suspended(turn)] if dialog.name == "menu" else [],
-        )
+        suspended = [c.dialog for c in self.suspended(turn)] if dialog.name == "menu" else []
+
+        def render(texts: list[str], hidden: int) -> str:
+            return self.wording.render(
+                state.prompt,
+                turn.participant.locale,
+                name=turn.participant.display_name,
+                team=turn.team,
+                answers=data.get("answers", {}),
+                items=[{"text": text} for text in texts],
+                hidden=hidden,
+                sections=sections,
+                suspended=suspended,
+            )
+
+        # The list so far is shown within two segments, however long it has grown.
+        return readback.fit(render, data.get("items", []))
 
     def _dialog(self, conv: Conversation) -> CompiledDialog:
         return self.dialogs[conv.dialog]

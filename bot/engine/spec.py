@@ -61,6 +61,7 @@ class StateSpec(BaseModel):
     plan: str | None = None  # the plan its section belongs to, when not the dialog's
     do: tuple[str, ...] = ()  # actions run when the state is entered
     end: bool = False
+    then: str | None = None  # an end state: start (or resume) this dialog next
 
 
 class DialogSpec(BaseModel):

@@ -198,3 +198,28 @@ def _by_person(session: Session, participant: Participant, rhythm: Rhythm, now: 
     _audit(session, participant.id, now, "participant")
     session.flush()
     replan(session, participant.id, now)
+
+
+def best_time(session: Session, participant: Participant, at: time, now: datetime) -> str:
+    """Their check-in window moved to start at `at`, the same length as before (ending by
+    midnight). Returns "moved", "no_rhythm" (no regular check-ins to move) or "quiet"
+    (the time is in their quiet hours: nothing changed)."""
+    old = current(session, participant.id)
+    if old is None:
+        return "no_rhythm"
+    start = at.hour * 60 + at.minute
+    end = min(start + max(old.window_minutes, 60), 23 * 60 + 59)
+    quiet = local.Quiet(
+        local.clock_time(participant.quiet_start), local.clock_time(participant.quiet_end)
+    )
+    rhythm = Rhythm(
+        every_days=old.every_days,
+        weekdays=old.weekdays,
+        window_start=at,
+        window_end=time(end // 60, end % 60),
+        daily_cap=old.daily_cap,
+    )
+    if quiet.covers(at) or _all_quiet(rhythm, quiet):
+        return "quiet"
+    _by_person(session, participant, rhythm, now)
+    return "moved"

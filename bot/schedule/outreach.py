@@ -147,12 +147,15 @@ class Outreach:
         if outcome is not None:
             return outcome
         assert isinstance(decided, Go)
+        # The question is quoted, so their next message is read as its answer knowingly.
+        turn = Turn(session=session, participant=participant, team=participant.team, now=now)
         text = self.wording.render(
             REMINDER_TEMPLATE,
             participant.locale,
             name=participant.display_name,
             dialog=conv.dialog,
             team=participant.team,
+            question=self.engine.question(turn, conv),
         )
         _deliver(session, participant.id, decided, [text], now)
         jobs.finish(job, jobs.SENT, now)
