@@ -41,8 +41,8 @@ def test_the_day_before_an_appointment_they_are_asked_what_to_talk_about(db_url:
         assert w.active(pid) == "appointment_prep.topics"
         w.say(pid, "My new medication")
         w.say(pid, "Going back to work")
-        w.say(pid, "DONE")
-        assert "care team will see your list" in "\n".join(w.say(pid, "YES"))
+        # DONE keeps the list (no YES step since issue 13) and says who will see it.
+        assert "care team will see your list" in "\n".join(w.say(pid, "DONE"))
         with w.db.read() as session:
             conv = session.scalars(
                 select(Conversation).where(Conversation.dialog == "appointment_prep")
