@@ -20,6 +20,7 @@ from bot.engine.compiler import DialogSet
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
+from bot.privacy.pin import could_be_pin
 from bot.router import Router
 from bot.safety import DEFAULT_PHRASES, RiskMatch, RiskScreen
 from bot.settings import Settings
@@ -40,11 +41,16 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_STORED_CHARS = 20_000
+# What is stored instead of a message that was a PIN (docs/privacy.md).
+REDACTED_PIN = "[PIN, not stored]"
 
 # Messages are written with Core, not through the ORM's unit of work: nothing reads
 # them back as objects, and a flush costs several times the INSERT itself.
 _MESSAGES: Table = Message.metadata.tables["message"]
 _INSERT_MESSAGE = _MESSAGES.insert()
+_REDACT_MESSAGE = (
+    _MESSAGES.update().where(_MESSAGES.c.id == bindparam("message_id")).values(body=REDACTED_PIN)
+)
 _LAST_INBOUND = (
     update(Participant.metadata.tables["participant"])
     .where(Participant.metadata.tables["participant"].c.id == bindparam("participant_id"))
@@ -187,6 +193,8 @@ class Assistant:
             alerted = self.router.screen_edit(turn, risk, message_id)
         else:
             alerted = self.router.route(turn, text, risk, message_id)
+        if turn.redact:
+            connection.execute(_REDACT_MESSAGE, {"message_id": message_id})
         self._record_replies(connection, inbound, participant.id, turn.replies, inline_limit, now)
         # The changed conversation, participant and plan draft go with one UPDATE each
         # instead of the unit of work's flush at commit (~350 Python calls a row); rows
@@ -257,7 +265,8 @@ class Assistant:
                     address=inbound.address,
                     direction="in",
                     external_id=inbound.external_id,
-                    body=text,
+                    # Digits alone may be a PIN: never kept when we could not tell.
+                    body=REDACTED_PIN if could_be_pin(text) else text,
                     status="received",
                     created_at=self.clock(),
                 )

@@ -1,7 +1,8 @@
 """Routing one message: an ordered list of cheap checks, the first that matches answers.
 
 1. the safety screen, on every text (it replies and raises an alert; routing goes on)
-2. global keywords (CRISIS and help-seeking phrasings before anything else)
+2. global keywords (CRISIS and help-seeking phrasings before anything else); then the
+   PIN: the keyword, or a PIN asked for (bot/privacy; what a dialog says waits for it)
 3. opted-out people: CRISIS, HELP and the safety message as ever; START opts back in;
    anything else one short line a day saying how to start again
 4. risk language is never an answer: the safety message stands alone, and a question
@@ -23,6 +24,7 @@ from bot import crisis
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
+from bot.privacy.lock import PlanLock
 from bot.safety import RiskMatch, RiskScreen
 from bot.wording import Wording
 from store.models import Alert, ChannelIdentity, Message, Participant, Team
@@ -61,6 +63,7 @@ class Router:
         self.wording = wording
         self.screen = screen
         self.service = service
+        self.pins = PlanLock(engine, wording, service)
 
     def unknown_sender(
         self,
@@ -140,23 +143,43 @@ class Router:
                 created_at=turn.now,
             )
         )
-        turn.say(self.safety(turn.session, turn.participant, turn.team, now=turn.now, sms=turn.sms))
+        turn.say(
+            crisis.safety_message(
+                turn.session,
+                self.wording,
+                participant=turn.participant,
+                team=turn.team,
+                service=self.service,
+                now=turn.now,
+                sms=turn.sms,
+                contacts_shown=not self.pins.guarded(turn),
+            )
+        )
 
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
-        participant = turn.participant
         self._screen(turn, risk, message_id)
 
         word = keyword(text)
         if word is Keyword.CRISIS:
             self._crisis(turn, message_id)
             return risk is not None
+        if self.pins.take(turn, text, word):
+            return risk is not None
+        said = len(turn.replies)
+        self._route(turn, text, word, risk)
+        if risk is None:  # a question held after risk language is asked as it stands
+            self.pins.gate(turn, said, word)
+        return risk is not None
+
+    def _route(self, turn: Turn, text: str, word: Keyword | None, risk: RiskMatch | None) -> None:
+        participant = turn.participant
         if participant.status == OPTED_OUT:
             self._opted_out(turn, word, risk)
-            return risk is not None
+            return
         if word is not None:
             self._keyword(turn, word)
-            return risk is not None
+            return
         if risk is not None:
             # The safety message stands alone: no menu, no "Got it". A question in
             # progress waits, and asks how to go on; the words become an answer only
@@ -164,7 +187,7 @@ class Router:
             conv = self.engine.active(turn)
             if conv is not None and participant.paused_at is None:
                 self.engine.hold(turn, conv, text)
-            return True
+            return
         if participant.paused_at is not None:
             participant.paused_at = None
             turn.say(
@@ -173,7 +196,7 @@ class Router:
                 )
             )
             self._carry_on(turn)
-            return risk is not None
+            return
         conv = self.engine.active(turn)
         if conv is not None:
             self.engine.answer(turn, conv, text)
@@ -181,7 +204,6 @@ class Router:
             self.engine.start(turn, "onboarding")
         else:
             self.engine.start(turn, "menu")
-        return risk is not None
 
     def _opted_out(self, turn: Turn, word: Keyword | None, risk: RiskMatch | None) -> None:
         """They asked us to stop: no dialog, no prompt. START opts back in; HELP and
@@ -220,16 +242,19 @@ class Router:
 
     def _crisis(self, turn: Turn, message_id: int) -> None:
         turn.crisis = True
-        parts = crisis.crisis_parts(
-            turn.session,
-            self.wording,
-            turn.participant,
-            turn.team,
-            service=self.service,
-            sms=turn.sms,
-        )
-        turn.say(parts[0])
-        turn.participant.more = parts[1:]
+        if self.pins.guarded(turn):
+            self.pins.crisis(turn)  # the numbers at once; the plan after the PIN
+        else:
+            parts = crisis.crisis_parts(
+                turn.session,
+                self.wording,
+                turn.participant,
+                turn.team,
+                service=self.service,
+                sms=turn.sms,
+            )
+            turn.say(parts[0])
+            turn.participant.more = parts[1:]
         turn.session.add(
             Alert(
                 participant_id=turn.participant.id,

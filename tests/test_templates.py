@@ -74,6 +74,11 @@ def _sample() -> dict[str, object]:
         "note": "Could you add who you would call at night? " * 3,
         "changes": ['changed "Not sleeping" to "Not sleeping well"', 'added "A walk"'],
         "more": 4,
+        # The plan PIN (templates/messages/*/privacy/).
+        "then": "crisis",
+        "reason": "obvious",
+        "left": 2,
+        "minutes": 30,
     }
 
 

@@ -20,6 +20,8 @@ NOTICES = {
     "team": "Team settings saved.",
     "practitioner": "Practitioner saved.",
     "team_created": "Team created.",
+    "pin_reset": "Their PIN is off. They have been sent a message to say so.",
+    "pin_none": "They have no PIN to reset.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 
