@@ -167,7 +167,12 @@ class Assistant:
         message_id = int(key[0])
         if participant is None:
             crisis = keyword(text) is Keyword.CRISIS
-            replies = self.router.unknown_sender(
+            channel = inbound.channel.value
+            replies = (
+                None
+                if risk is not None or crisis
+                else self.router.supporter(session, channel, inbound.address, text, now)
+            ) or self.router.unknown_sender(
                 risk,
                 crisis,
                 session=session,

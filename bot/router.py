@@ -26,6 +26,8 @@ from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword
 from bot.privacy.lock import PlanLock
 from bot.safety import RiskMatch, RiskScreen
+from bot.supporters import replies as supporter_replies
+from bot.supporters.sharing import Sharing
 from bot.wording import Wording
 from store.models import Alert, ChannelIdentity, Message, Participant, Team
 
@@ -64,6 +66,7 @@ class Router:
         self.screen = screen
         self.service = service
         self.pins = PlanLock(engine, wording, service)
+        self.sharing = Sharing(wording, service)
 
     def unknown_sender(
         self,
@@ -102,6 +105,16 @@ class Router:
                 "system/unknown_sender", service=self.service, crisis=crisis, lines=lines
             )
         ]
+
+    def supporter(
+        self, session: Session, channel: str, address: str, text: str, now: datetime
+    ) -> list[str] | None:
+        """A supporter's YES, NO or STOP (bot/supporters); None if the number is nobody's
+        supporter."""
+        found = supporter_replies.of_address(session, channel, address)
+        if not found:
+            return None
+        return supporter_replies.answer(session, self.wording, self.sharing, found, text, now)
 
     def safety(
         self,
@@ -170,6 +183,7 @@ class Router:
         self._route(turn, text, word, risk)
         if risk is None:  # a question held after risk language is asked as it stands
             self.pins.gate(turn, said, word)
+        self.sharing.send_pending(turn.session, turn.participant, turn.team, turn.now)
         return risk is not None
 
     def _route(self, turn: Turn, text: str, word: Keyword | None, risk: RiskMatch | None) -> None:
@@ -255,6 +269,7 @@ class Router:
             )
             turn.say(parts[0])
             turn.participant.more = parts[1:]
+        self.sharing.crisis_notice(turn.session, turn.participant, turn.team, turn.now)
         turn.session.add(
             Alert(
                 participant_id=turn.participant.id,

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot.engine.spec import Yaml12Loader
 from bot.privacy import pin
 from bot.types import Channel, Inbound
-from store.models import AuditEvent, Conversation, Message, PlanPin
+from store.models import AuditEvent, Conversation, Message, PlanPin, Supporter
 from tests.admin_support import CHEAP, World, admin_world
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts" / "privacy").glob("*.yaml"))
@@ -41,7 +41,8 @@ def world(db_url: str) -> Iterator[World]:
 def test_privacy_transcript(path: Path, world: World) -> None:
     script = yaml.load(path.read_text(encoding="utf-8"), Loader=Yaml12Loader)  # noqa: S506
     if "plan" in script:
-        world.plan_version("alex", sections=script["plan"], status="approved")
+        status = script.get("plan_status", "approved")
+        world.plan_version("alex", sections=script["plan"], status=status)
     queued = _queued(world)
     for number, step in enumerate(script["steps"], start=1):
         where = f"{path.name} step {number}"
@@ -99,6 +100,11 @@ def _team(world: World, action: str, where: str) -> None:
             f"/admin/participants/{pid}/pin/reset", page=f"/admin/participants/{pid}"
         )
         assert "Their PIN is off" in pat.text, f"{where}: {response.status_code} {pat.text[:300]}"
+    elif action == "approve":
+        number = world.versions("alex")[-1].number
+        review = f"/admin/participants/{pid}/plans/crisis"
+        pat.submit(f"{review}/versions/{number}/approve", page=f"{review}/review")
+        assert "Approved" in pat.text, f"{where}: {pat.text[:300]}"
     else:
         raise AssertionError(f"{where}: no team action {action!r}")
 
@@ -123,6 +129,9 @@ def _check(world: World, check: dict[str, Any], where: str) -> None:
                 assert row is not None
                 assert row.pin_hash is not None
                 assert row.pin_hash.startswith("$argon2id$"), f"{where}: not an argon2id hash"
+        for phone, status in check.get("supporters", {}).items():
+            found = session.scalars(select(Supporter.status).where(Supporter.phone == phone))
+            assert list(found) == _as_list(status), f"{where}: supporter {phone} is {found}"
         for action in _as_list(check.get("audited")):
             found = session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
             assert found, f"{where}: no audit event {action}"

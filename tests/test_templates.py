@@ -35,7 +35,15 @@ def _sample() -> dict[str, object]:
     return {
         "name": "Alexandra",
         "team": _team(),
-        "answers": {"name": "Alexandra", "rating": 7},
+        "answers": {
+            "name": "Alexandra",
+            "rating": 7,
+            # Choosing supporters (dialogs/supporters.yaml).
+            "candidate": {"name": "Mum", "phone": "+447700900111", "has_copy": False},
+            "titles": ["My warning signs", "Things I can do", "People I can call"],
+            "section_names": ["Things I can do"],
+            "left_out": ["Dad"],
+        },
         "items": three,
         "sections": Sections(
             {
@@ -79,6 +87,11 @@ def _sample() -> dict[str, object]:
         "reason": "obvious",
         "left": 2,
         "minutes": 30,
+        # What supporters are sent (templates/messages/*/supporters/).
+        "supporter": {"name": "Mum", "phone": "+447700900111"},
+        "shown": [("Things I can do", [item("Going for a walk")])],
+        "invited": True,
+        "sent": True,
     }
 
 

@@ -63,6 +63,7 @@ def submit(ctx: Ctx) -> Response:
                 new = decide.approve_with_edits(session, version, ctx.user.id, edited.sections, now)
                 body = notify.approved_changed(wording, person, kind, edited.changes)
                 action, record = "plan.edit_approve", new.id
+            ctx.admin.assistant.router.sharing.on_approved(session, person, kind, now)
             channel = notify.queue(session, person, body, now)
             ctx.audit(
                 session,

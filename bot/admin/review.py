@@ -102,6 +102,7 @@ def _decide(ctx: Ctx, action: str) -> Response:
             if action == "approve":
                 decide.approve(session, version, ctx.user.id, now)
                 body = notify.approved(wording, person, kind)
+                ctx.admin.assistant.router.sharing.on_approved(session, person, kind, now)
             else:
                 decide.send_back(session, version, ctx.user.id, note, now)
                 body = notify.sent_back(wording, person, kind, note)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bot import plans
 from bot.engine.turn import Turn
 from bot.schedule import adjust
+from bot.supporters.choosing import ACTIONS as SUPPORTER_ACTIONS
 from store.models import Conversation
 
 Action = Callable[[Turn, Conversation, str | None], None]
@@ -67,4 +68,6 @@ ACTIONS: dict[str, Action] = {
     "rhythm_often": _rhythm_often,
     "rhythm_less": _rhythm_less,
     "rhythm_week_off": _rhythm_week_off,
+    # Choosing supporters (dialogs/supporters.yaml, bot/supporters).
+    **SUPPORTER_ACTIONS,
 }

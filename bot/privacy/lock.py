@@ -24,7 +24,7 @@ COOL_OFF: Final = timedelta(minutes=30)
 TRIES: Final = 3
 # Dialogs whose prompts and read-backs show what the person wrote in their plans.
 PRIVATE_DIALOGS: Final = frozenset(
-    {"crisis_plan", "care_plan", "review", "check_in", "appointment_prep"}
+    {"crisis_plan", "care_plan", "review", "check_in", "appointment_prep", "supporters"}
 )
 # Their replies are never withheld: consent, the service's help, a pause.
 _NEVER_GATED: Final = frozenset({Keyword.STOP, Keyword.HELP, Keyword.PAUSE, Keyword.PIN})
