@@ -13,6 +13,7 @@ from bot.admin import access, privacy, schedule
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.schedule.planning import replan
+from bot.supporters import records
 from store.models import Alert, ChannelIdentity, Conversation, Message, Practitioner
 
 HISTORY = 40
@@ -107,6 +108,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             has_telegram=any(i.channel == "telegram" for i in identities),
             **schedule.panels(session, person, ctx.now()),
             **privacy.panels(session, person, ctx.now()),
+            **records.panel(session, pid),
         )
 
 
