@@ -202,6 +202,9 @@ class PlanLock:
             conv = self.engine.active(turn)
             if conv is not None:
                 self.engine.reprompt(turn, conv)
+            elif participant.more:  # a message from the team, held behind the PIN
+                turn.say(participant.more[0])
+                participant.more = participant.more[1:]
 
     def _wrong(self, turn: Turn, row: PlanPin) -> None:
         row.failures = (row.failures or 0) + 1
