@@ -21,6 +21,7 @@ from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.inline import Owed, owed, record
 from bot.keywords import Keyword, keyword
+from bot.privacy.pin import could_be_pin
 from bot.router import Router
 from bot.safety import RiskMatch, RiskScreen
 from bot.settings import Settings
@@ -42,11 +43,16 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_STORED_CHARS = 20_000
+# What is stored instead of a message that was a PIN (docs/privacy.md).
+REDACTED_PIN = "[PIN, not stored]"
 
 # Messages are written with Core, not through the ORM's unit of work: nothing reads
 # them back as objects, and a flush costs several times the INSERT itself.
 _MESSAGES: Table = Message.metadata.tables["message"]
 _INSERT_MESSAGE = _MESSAGES.insert()
+_REDACT_MESSAGE = (
+    _MESSAGES.update().where(_MESSAGES.c.id == bindparam("message_id")).values(body=REDACTED_PIN)
+)
 _LAST_INBOUND = (
     update(Participant.metadata.tables["participant"])
     .where(Participant.metadata.tables["participant"].c.id == bindparam("participant_id"))
@@ -172,7 +178,12 @@ class Assistant:
         message_id = int(key[0])
         if participant is None:
             crisis = keyword(text) is Keyword.CRISIS
-            replies = self.router.unknown_sender(
+            channel = inbound.channel.value
+            replies = (
+                None
+                if risk is not None or crisis
+                else self.router.supporter(session, channel, inbound.address, text, now)
+            ) or self.router.unknown_sender(
                 risk,
                 crisis,
                 session=session,
@@ -209,6 +220,8 @@ class Assistant:
             alerted = self.router.screen_edit(turn, risk, message_id)
         else:
             alerted = self.router.route(turn, text, risk, message_id)
+        if turn.redact:
+            connection.execute(_REDACT_MESSAGE, {"message_id": message_id})
         given = record(
             connection,
             inbound,
@@ -265,7 +278,8 @@ class Assistant:
                     address=inbound.address,
                     direction="in",
                     external_id=inbound.external_id,
-                    body=text,
+                    # Digits alone may be a PIN: never kept when we could not tell.
+                    body=REDACTED_PIN if could_be_pin(text) else text,
                     status="received",
                     created_at=now,
                 )

@@ -58,6 +58,28 @@ def crisis_parts(
     return paginate(body, more=more, last=last)
 
 
+def numbers_part(
+    wording: Wording,
+    participant: Participant,
+    team: Team,
+    *,
+    service: dict[str, Any] | None = None,
+    sms: bool = True,
+) -> str:
+    """The numbers to call and nothing of the plan: what CRISIS gets at once while the
+    plan waits behind a PIN (docs/privacy.md). One part, GSM-7 on SMS."""
+    lines = national_lines(team, service)
+    first = first_line(team, lines)
+    text = wording.render(
+        "crisis/numbers",
+        participant.locale,
+        team=team,
+        first_line=first,
+        lines=[line for line in pick_lines(lines, 3) if line != first],
+    )
+    return gsm.to_gsm7(text) if sms else text
+
+
 def national_lines(team: Team | None, service: dict[str, Any] | None) -> list[dict[str, str]]:
     """The team's national lines; the service's when the team has none (never nothing)."""
     if team is not None and team.national_lines:
@@ -148,13 +170,15 @@ def safety_message(
     service: dict[str, Any],
     now: datetime | None = None,
     sms: bool = True,
+    contacts_shown: bool = True,
 ) -> str:
     """What a risk phrase gets back: the numbers first (the emergency number, the team's
     crisis line, national lines with one to text), that nobody is reading now and when
     the team will, then the person's own people."""
     contacts: list[str] = []
     region = team.region if team is not None else "GB"
-    if session is not None and participant is not None:
+    # Behind a PIN, the person's own people are plan content (docs/privacy.md).
+    if session is not None and participant is not None and contacts_shown:
         version, _ = plans.for_crisis(session, participant.id)
         if version is not None:
             contacts = [

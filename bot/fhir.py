@@ -16,7 +16,8 @@ from typing import Any
 from bot import plans
 from bot.admin.sections import SECTION_TITLES, plan_name
 from bot.records.nhs_number import FHIR_SYSTEM as NHS_NUMBER_SYSTEM
-from store.models import Participant, PlanVersion
+from bot.supporters.records import fhir_care_team
+from store.models import Participant, PlanVersion, Supporter
 
 FHIR_JSON = "application/fhir+json"
 STATUS = {
@@ -42,6 +43,7 @@ class Export:
     base_url: str
     # True: the Patient goes inside the CarePlan; False: it is a Bundle entry beside it.
     contained: bool = True
+    supporters: tuple[Supporter, ...] = ()  # listed as its care team (RelatedPerson)
 
 
 CONTAINED_PATIENT = "patient"
@@ -188,6 +190,9 @@ def care_plan(export: Export) -> dict[str, Any]:
                 + resource_id(export.replaces.plan_id, export.replaces.number)
             }
         ]
+    contained, care_team = fhir_care_team(list(export.supporters), _patient(export))
+    if contained:
+        data["contained"], data["careTeam"] = contained, care_team
     # Imported here, not at the top: fhir.resources' pydantic models take ~9 MiB and
     # ~130 ms to build, and an export is rare; every web process would carry them.
     from fhir.resources.R4B.careplan import CarePlan

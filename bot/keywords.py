@@ -24,6 +24,7 @@ class Keyword(StrEnum):
     REVIEW = auto()
     # "please stop texting me": asked whether they mean STOP, never opted out by it
     STOP_ASK = auto()
+    PIN = auto()
 
 
 # In priority order: when a typo is one edit from two keywords, the first wins.
@@ -64,6 +65,7 @@ _PHRASES: Final[dict[Keyword, tuple[str, ...]]] = {
     Keyword.DONE: ("done", "finished"),
     Keyword.MORE: ("more",),
     Keyword.REVIEW: ("review",),
+    Keyword.PIN: ("pin",),
 }
 
 # One edit (Damerau-Levenshtein distance 1) is tolerated in phrases of five or

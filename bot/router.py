@@ -2,7 +2,8 @@
 
 0. a discharged person gets the numbers to call and nothing of their record
 1. the safety screen, on every text (it replies and raises an alert; routing goes on)
-2. global keywords (CRISIS and help-seeking phrasings before anything else)
+2. global keywords (CRISIS and help-seeking phrasings before anything else); then the
+   PIN: the keyword, or a PIN asked for (bot/privacy; what a dialog says waits for it)
 3. opted-out people: CRISIS, HELP and the safety message as ever; START opts back in;
    anything else one short line a day saying how to start again
 4. risk language is never an answer: the safety message stands alone, and a question
@@ -24,9 +25,12 @@ from bot import crisis, gsm, more
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword, stop_word
+from bot.privacy.lock import PlanLock
 from bot.records import afterwards
 from bot.safety import RiskMatch, RiskScreen
 from bot.staff.notify import raise_alert
+from bot.supporters import replies as supporter_replies
+from bot.supporters.sharing import Sharing
 from bot.wording import Wording
 from store.models import Alert, ChannelIdentity, Message, Participant, Team
 
@@ -64,6 +68,8 @@ class Router:
         self.wording = wording
         self.screen = screen
         self.service = service
+        self.pins = PlanLock(engine, wording, service)
+        self.sharing = Sharing(wording, service)
 
     def unknown_sender(
         self,
@@ -105,6 +111,16 @@ class Router:
                 "system/unknown_sender", service=self.service, crisis=crisis, lines=lines
             )
         ]
+
+    def supporter(
+        self, session: Session, channel: str, address: str, text: str, now: datetime
+    ) -> list[str] | None:
+        """A supporter's YES, NO or STOP (bot/supporters); None if the number is nobody's
+        supporter."""
+        found = supporter_replies.of_address(session, channel, address)
+        if not found:
+            return None
+        return supporter_replies.answer(session, self.wording, self.sharing, found, text, now)
 
     def safety(
         self,
@@ -150,9 +166,21 @@ class Router:
         )
         # Someone else at risk, or harm from others: their own words (what to do for
         # them; the Silent Solution, the abuse helpline) come first, then the message
-        # that says nobody is reading now (docs/clinical-safety.md, H12).
+        # that says nobody is reading now (docs/clinical-safety.md, H12). Behind a PIN
+        # the person's own contacts are left out of it (plan content).
         turn.say(self._category(risk, turn.participant.locale, sms=turn.sms))
-        turn.say(self.safety(turn.session, turn.participant, turn.team, now=turn.now, sms=turn.sms))
+        turn.say(
+            crisis.safety_message(
+                turn.session,
+                self.wording,
+                participant=turn.participant,
+                team=turn.team,
+                service=self.service,
+                now=turn.now,
+                sms=turn.sms,
+                contacts_shown=not self.pins.guarded(turn),
+            )
+        )
 
     def _category(self, risk: RiskMatch, locale: str, *, sms: bool) -> str:
         words = crisis.category_message(self.wording, risk, locale, self.service) or ""
@@ -160,8 +188,7 @@ class Router:
 
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""
-        participant = turn.participant
-        if participant.status == afterwards.DISCHARGED:  # the numbers to call, nothing else
+        if turn.participant.status == afterwards.DISCHARGED:  # the numbers, nothing else
             return afterwards.answer(turn, text, risk, message_id, self.wording)
         self._screen(turn, risk, message_id)
 
@@ -169,12 +196,23 @@ class Router:
         if word is Keyword.CRISIS:
             self._crisis(turn, message_id)
             return risk is not None
+        if self.pins.take(turn, text, word):
+            return risk is not None
+        said = len(turn.replies)
+        self._route(turn, text, word, risk)
+        if risk is None:  # a question held after risk language is asked as it stands
+            self.pins.gate(turn, said, word)
+        self.sharing.send_pending(turn.session, turn.participant, turn.team, turn.now)
+        return risk is not None
+
+    def _route(self, turn: Turn, text: str, word: Keyword | None, risk: RiskMatch | None) -> None:
+        participant = turn.participant
         if participant.status == OPTED_OUT:
             self._opted_out(turn, word, risk)
-            return risk is not None
+            return
         if word is not None:
             self._keyword(turn, word, text)
-            return risk is not None
+            return
         if risk is not None:
             # The safety message stands alone: no menu, no "Got it". A question in
             # progress waits, and asks how to go on; the words become an answer only
@@ -182,7 +220,7 @@ class Router:
             conv = self.engine.active(turn)
             if conv is not None and participant.paused_at is None:
                 self.engine.hold(turn, conv, text)
-            return True
+            return
         if participant.paused_at is not None:
             participant.paused_at = None
             resuming = self.engine.active(turn) is not None
@@ -195,7 +233,7 @@ class Router:
                 )
             )
             self._carry_on(turn)
-            return risk is not None
+            return
         conv = self.engine.active(turn)
         if conv is not None:
             self.engine.answer(turn, conv, text)
@@ -203,7 +241,6 @@ class Router:
             self.engine.start(turn, "onboarding")
         else:
             self.engine.start(turn, "menu")
-        return risk is not None
 
     def _opted_out(self, turn: Turn, word: Keyword | None, risk: RiskMatch | None) -> None:
         """They asked us to stop: no dialog, no prompt. START opts back in; HELP and
@@ -242,16 +279,20 @@ class Router:
 
     def _crisis(self, turn: Turn, message_id: int) -> None:
         turn.crisis = True
-        parts = crisis.crisis_parts(
-            turn.session,
-            self.wording,
-            turn.participant,
-            turn.team,
-            service=self.service,
-            sms=turn.sms,
-        )
-        turn.say(parts[0])
-        turn.participant.more = parts[1:]
+        if self.pins.guarded(turn):
+            self.pins.crisis(turn)  # the numbers at once; the plan after the PIN
+        else:
+            parts = crisis.crisis_parts(
+                turn.session,
+                self.wording,
+                turn.participant,
+                turn.team,
+                service=self.service,
+                sms=turn.sms,
+            )
+            turn.say(parts[0])
+            turn.participant.more = parts[1:]
+        self.sharing.crisis_notice(turn.session, turn.participant, turn.team, turn.now)
         raise_alert(
             turn.session,
             Alert(

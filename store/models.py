@@ -338,6 +338,67 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+class PlanPin(Base):
+    """A participant's PIN for their plan: an argon2 hash, never the digits; and where a
+    conversation about it stands (docs/privacy.md)."""
+
+    __tablename__ = "plan_pin"
+
+    participant_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("participant.id"), primary_key=True, autoincrement=False
+    )
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the next message of 4 to 6 digits answers: new | confirm | current | unlock.
+    awaiting: Mapped[str | None] = mapped_column(String(10))
+    awaiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What an unlock goes on to show: crisis | review | reprompt.
+    then: Mapped[str | None] = mapped_column(String(10))
+    # A new PIN waiting to be typed a second time (hashed too).
+    candidate_hash: Mapped[str | None] = mapped_column(String(255))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unlocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Supporter(Base):
+    """Someone the participant chose, from their crisis plan, to hold a copy of it."""
+
+    __tablename__ = "supporter"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    # The crisis plan's sections they may see.
+    sections: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # A short SMS (no plan content) when the participant texts CRISIS.
+    notify_crisis: Mapped[bool] = mapped_column(Boolean, default=False)
+    # choosing (the participant is still deciding) | invited | active (they replied YES)
+    # | declined (they replied NO) | stopped (they sent STOP) | removed (by the participant)
+    status: Mapped[str] = mapped_column(String(12), default="choosing")
+    # The approved plan version they were sent; a newer one goes only with consent.
+    sent_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_version.id"))
+    last_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupporterConsent(Base):
+    """Append-only: every consent about a supporter, given or withdrawn, by whom and when."""
+
+    __tablename__ = "supporter_consent"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporter.id"), index=True)
+    # chosen | sections | notify_crisis | invitation | share_update | stop | removed
+    what: Mapped[str] = mapped_column(String(20))
+    given: Mapped[bool] = mapped_column(Boolean)
+    by: Mapped[str] = mapped_column(String(12))  # participant | supporter | team
+    detail: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ImmutableVersionError(RuntimeError):
     """A submitted plan version was about to change."""
 

@@ -41,6 +41,11 @@ def _sample() -> dict[str, object]:
             "sent": "sent",
             "best_time": "18:00",
             "moved": "moved",
+            # Choosing supporters (dialogs/supporters.yaml).
+            "candidate": {"name": "Mum", "phone": "+447700900111", "has_copy": False},
+            "titles": ["My warning signs", "Things I can do", "People I can call"],
+            "section_names": ["Things I can do"],
+            "left_out": ["Dad"],
         },
         # A list's echo, read-back and removal (bot/engine/readback.py fits them).
         "item": "Going for a walk",
@@ -94,6 +99,16 @@ def _sample() -> dict[str, object]:
         "note": "Could you add who you would call at night? " * 3,
         "changes": ['changed "Not sleeping" to "Not sleeping well"', 'added "A walk"'],
         "more": 4,
+        # The plan PIN (templates/messages/*/privacy/).
+        "then": "crisis",
+        "reason": "obvious",
+        "left": 2,
+        "minutes": 30,
+        # What supporters are sent (templates/messages/*/supporters/).
+        "supporter": {"name": "Mum", "phone": "+447700900111"},
+        "shown": [("Things I can do", [item("Going for a walk")])],
+        "invited": True,
+        "sent": True,
     }
 
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from bot.admin import access, decide, edit, notify
 from bot.admin.context import Ctx
 from bot.admin.review import authors
+from bot.privacy.scheduled import held
 
 
 def _where(ctx: Ctx) -> tuple[int, str, int]:
@@ -63,6 +64,8 @@ def submit(ctx: Ctx) -> Response:
                 new = decide.approve_with_edits(session, version, ctx.user.id, edited.sections, now)
                 body = notify.approved_changed(wording, person, kind, edited.changes)
                 action, record = "plan.edit_approve", new.id
+            ctx.admin.assistant.router.sharing.on_approved(session, person, kind, now)
+            body = held(session, person, wording, body)  # nothing of the plan before a PIN
             channel = notify.queue(session, person, body, now)
             ctx.audit(
                 session,

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from bot import fhir
 from bot.admin import access, decide
 from bot.admin.context import Ctx
+from bot.supporters import people
 from store.models import Practitioner
 
 
@@ -38,6 +39,7 @@ def care_plan(ctx: Ctx) -> Response:
                 replaces=decide.previous_approved(session, version),
                 practitioners=names,
                 base_url=ctx.admin.settings.public_url,
+                supporters=tuple(people.of(session, pid)) if kind == "crisis" else (),
             )
         )
         version_id, person_id = version.id, person.id

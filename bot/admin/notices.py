@@ -25,6 +25,8 @@ NOTICES = {
     "discharged": "Discharged. Their closing message is on its way; nothing more will be sent.",
     "discharge_unconfirmed": "Not discharged: tick the box to confirm, then press Discharge.",
     "erased": "The record has been erased. Only the audit entry is kept.",
+    "pin_reset": "Their PIN is off. They have been sent a message to say so.",
+    "pin_none": "They have no PIN to reset.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 

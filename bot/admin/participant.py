@@ -9,11 +9,12 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, schedule, triage
+from bot.admin import access, privacy, schedule, triage
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.schedule.planning import replan
+from bot.supporters import records
 from store.models import Alert, ChannelIdentity, Conversation, Message, Practitioner
 
 HISTORY = 40
@@ -119,6 +120,8 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             has_telegram=any(i.channel == "telegram" for i in identities),
             retain_days=ctx.admin.settings.retain_messages_days,
             **schedule.panels(session, person, ctx.now()),
+            **privacy.panels(session, person, ctx.now()),
+            **records.panel(session, pid),
         )
 
 

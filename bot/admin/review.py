@@ -13,6 +13,7 @@ from bot import plans
 from bot.admin import access, decide, diff, notify
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
+from bot.privacy.scheduled import held
 from store.models import Participant, Plan, PlanVersion, Practitioner
 
 PARTICIPANT = "participant"
@@ -103,9 +104,11 @@ def _decide(ctx: Ctx, action: str) -> Response:
             if action == "approve":
                 decide.approve(session, version, ctx.user.id, now)
                 body = notify.approved(wording, person, kind)
+                ctx.admin.assistant.router.sharing.on_approved(session, person, kind, now)
             else:
                 decide.send_back(session, version, ctx.user.id, note, now)
                 body = notify.sent_back(wording, person, kind, note)
+            body = held(session, person, wording, body)  # nothing of the plan before a PIN
             channel = notify.queue(session, person, body, now)
             ctx.audit(
                 session,

@@ -9,6 +9,7 @@ from bot import plans
 from bot.engine.turn import Turn
 from bot.schedule import adjust
 from bot.staff.notify import LOW_RATING, raise_alert
+from bot.supporters.choosing import ACTIONS as SUPPORTER_ACTIONS
 from store.models import Alert, Conversation
 
 Action = Callable[[Turn, Conversation, str | None], None]
@@ -122,4 +123,6 @@ ACTIONS: dict[str, Action] = {
     "rhythm_often": _rhythm_often,
     "rhythm_less": _rhythm_less,
     "rhythm_week_off": _rhythm_week_off,
+    # Choosing supporters (dialogs/supporters.yaml, bot/supporters).
+    **SUPPORTER_ACTIONS,
 }

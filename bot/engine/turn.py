@@ -22,6 +22,7 @@ class Turn:
     # where the numbers to call depend on it.
     channel: str = "sms"
     crisis: bool = False  # the message was a request for the crisis plan
+    redact: bool = False  # the message was a PIN: its stored body is replaced (bot/privacy)
     # The newest version of each of the person's plans, once looked up: one step asks
     # for it several times (the list question's items, the prompt, the next prompt).
     # Within a turn only `draft_plan` below makes a newer version, and it keeps this up

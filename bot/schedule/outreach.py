@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot import jobs, outbox
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
+from bot.privacy.scheduled import neutral
 from bot.schedule import plan
 from bot.schedule.local import today
 from bot.schedule.people import CHECK_IN, PREP, REMINDER, load
@@ -157,7 +158,8 @@ class Outreach:
             team=participant.team,
             question=self.engine.question(turn, conv),
         )
-        _deliver(session, participant.id, decided, [text], now)
+        said = neutral(session, participant, self.wording) or [text]
+        _deliver(session, participant.id, decided, said, now)
         jobs.finish(job, jobs.SENT, now)
         return jobs.SENT
 
@@ -168,7 +170,8 @@ class Outreach:
         turn = Turn(session=session, participant=participant, team=participant.team, now=now)
         _close_unfinished(session, participant.id, dialog)
         self.engine.start(turn, dialog)
-        _deliver(session, participant.id, target, turn.replies, now)
+        said = neutral(session, participant, self.wording) or turn.replies
+        _deliver(session, participant.id, target, said, now)
 
     # -- settling ----------------------------------------------------------------------
 
