@@ -22,6 +22,7 @@ class Keyword(StrEnum):
     DONE = auto()
     MORE = auto()
     REVIEW = auto()
+    UNDO = auto()  # put back their own words after the team changed them (overrides)
 
 
 # In priority order: when a typo is one edit from two keywords, the first wins.
@@ -62,6 +63,7 @@ _PHRASES: Final[dict[Keyword, tuple[str, ...]]] = {
     Keyword.DONE: ("done", "finished"),
     Keyword.MORE: ("more",),
     Keyword.REVIEW: ("review",),
+    Keyword.UNDO: ("undo",),
 }
 
 # One edit (Damerau-Levenshtein distance 1) is tolerated in phrases of five or

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select
 from starlette.responses import Response
 
-from bot.admin import access, schedule
+from bot.admin import access, coproduction, schedule
 from bot.admin.context import Ctx
 from store.models import Alert, Participant, Plan, PlanVersion
 
@@ -56,4 +56,5 @@ def show(ctx: Ctx) -> Response:
             quiet=quiet,
             quiet_days=QUIET_AFTER.days,
             **schedule.dashboard(session, who, now, ctx.query("unanswered")),
+            **coproduction.dashboard_panel(session, who, now),
         )

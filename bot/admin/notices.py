@@ -20,6 +20,8 @@ NOTICES = {
     "team": "Team settings saved.",
     "practitioner": "Practitioner saved.",
     "team_created": "Team created.",
+    "suggested": "Suggestion kept. Add another, or send the plan back with them.",
+    "suggestions_sent": "Sent back with your suggestions. They get them one at a time and decide.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, schedule
+from bot.admin import access, coproduction, schedule
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.schedule.planning import replan
@@ -106,6 +106,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
             has_telegram=any(i.channel == "telegram" for i in identities),
             **schedule.panels(session, person, ctx.now()),
+            **coproduction.participant_panel(session, person, ctx.now()),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import plans
+from bot.coproduction import actions as coproduction
 from bot.engine.turn import Turn
 from bot.schedule import adjust
 from store.models import Conversation
@@ -67,4 +68,6 @@ ACTIONS: dict[str, Action] = {
     "rhythm_often": _rhythm_often,
     "rhythm_less": _rhythm_less,
     "rhythm_week_off": _rhythm_week_off,
+    # The team's suggestions, answered (dialogs/suggestion.yaml, docs/coproduction.md).
+    **coproduction.ACTIONS,
 }

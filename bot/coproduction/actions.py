@@ -1,0 +1,62 @@
+"""What the co-production dialogs do when a state is entered (`do:` in dialogs/*.yaml),
+registered with the engine's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from bot import plans
+from bot.coproduction import asking, suggestions
+from bot.engine import answers as parse
+from bot.engine.turn import Turn
+from store.models import Conversation, PlanVersion, Suggestion
+
+Action = Callable[[Turn, Conversation, str | None], None]
+
+
+def _settle_suggestion(turn: Turn, conv: Conversation, plan: str | None) -> None:
+    """Their reply to one suggestion: YES takes it, NO leaves it, anything else is their
+    own version. Then the next suggestion is planned, or, after the last one, the plan
+    goes back to the team with their answers."""
+    data = plans.copy_json(conv.data or {})
+    answers = data.setdefault("answers", {})
+    row = turn.session.get(Suggestion, int(answers.get("suggestion") or 0))
+    kind = str(answers.get("plan") or "care")
+    if row is None or row.status != "asked":
+        answers["outcome"] = "gone"
+        conv.data = data
+        return
+    reply = str(answers.get("reply") or "").strip()
+    yes_no = parse.parse_yes_no(reply)
+    outcome = ("accepted" if yes_no.value else "declined") if yes_no.ok else "reworded"
+    suggestions.settle(turn.session, row, outcome, reply, kind, turn.now)
+    answers["outcome"] = outcome
+    left = suggestions.waiting(turn.session, turn.participant.id)
+    answers["left"] = left
+    if left:
+        asking.plan_next_suggestion(turn.session, turn.participant.id, turn.now)
+    else:
+        answers["returned"] = _return_to_team(turn, row, kind)
+    conv.data = data
+
+
+def _return_to_team(turn: Turn, row: Suggestion, kind: str) -> bool:
+    """After the last answer the plan goes back to the team (a draft made from the
+    version sent back when every suggestion was declined)."""
+    newer_submitted = turn.session.scalars(
+        select(PlanVersion.id).where(
+            PlanVersion.plan_id == row.plan_id,
+            PlanVersion.status == "submitted",
+            PlanVersion.id > row.version_id,
+        )
+    ).first()
+    if newer_submitted is not None:
+        return True  # they sent it again themselves meanwhile: the team sees the outcomes there
+    version = turn.draft_plan(kind)
+    plans.submit(turn.session, version, turn.now)
+    return True
+
+
+ACTIONS: dict[str, Action] = {"settle_suggestion": _settle_suggestion}
