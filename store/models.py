@@ -523,7 +523,8 @@ class Suggestion(Base):
 
     status: proposed (on the review page, not sent yet) -> pending (sent back, waiting
     its turn) -> asked (the question is with the person) -> accepted | declined |
-    reworded (their own words) | withdrawn (taken back before it was asked)."""
+    unsure (a question or "not sure": nothing changes, the team talks it through) |
+    reworded (their own words). A proposal taken back before sending is deleted."""
 
     __tablename__ = "suggestion"
     __table_args__ = (Index("ix_suggestion_participant_status", "participant_id", "status"),)

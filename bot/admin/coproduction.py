@@ -23,6 +23,7 @@ OUTCOMES = {
     "asked": "asked, no answer yet",
     "accepted": "agreed",
     "declined": "declined",
+    "unsure": "not sure: kept as it was, talk it through",
     "reworded": "in their own words",
 }
 ACTIONS = {"add": "Add", "reword": "Reword", "remove": "Take out"}

@@ -3,6 +3,7 @@ registered with the engine's actions."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -14,6 +15,44 @@ from bot.engine.turn import Turn
 from store.models import Conversation, PlanVersion, Suggestion
 
 Action = Callable[[Turn, Conversation, str | None], None]
+# "no thanks, Dave is still my best mate" is a NO with a comment, not their own version:
+# the first clause decides.
+_FIRST_CLAUSE = re.compile(r"[,.;:!?\n]|\s+(?:but|though|because|as)\s+|\s+-\s+", re.IGNORECASE)
+
+
+_UNSURE = frozenset(
+    [
+        "not",
+        "sure",
+        "unsure",
+        "maybe",
+        "perhaps",
+        "possibly",
+        "dunno",
+        "idk",
+        "don't",
+        "dont",
+        "know",
+        "hmm",
+        "um",
+        "erm",
+        "what",
+    ]
+)
+
+
+def decision(reply: str) -> str:
+    """accepted (YES), declined (NO), unsure (a question, "not sure": nothing changes,
+    the team sees the words), or reworded (anything else is their own version)."""
+    first = _FIRST_CLAUSE.split(reply.strip(), maxsplit=1)[0]
+    for candidate in (reply, first):
+        parsed = parse.parse_yes_no(candidate)
+        if parsed.ok:
+            return "accepted" if parsed.value else "declined"
+    words = first.casefold().split()
+    if reply.rstrip().endswith("?") or (words and set(words) <= _UNSURE):
+        return "unsure"
+    return "reworded"
 
 
 def _settle_suggestion(turn: Turn, conv: Conversation, plan: str | None) -> None:
@@ -29,8 +68,7 @@ def _settle_suggestion(turn: Turn, conv: Conversation, plan: str | None) -> None
         conv.data = data
         return
     reply = str(answers.get("reply") or "").strip()
-    yes_no = parse.parse_yes_no(reply)
-    outcome = ("accepted" if yes_no.value else "declined") if yes_no.ok else "reworded"
+    outcome = decision(reply)
     suggestions.settle(turn.session, row, outcome, reply, kind, turn.now)
     answers["outcome"] = outcome
     left = suggestions.waiting(turn.session, turn.participant.id)

@@ -19,7 +19,7 @@ ACTIONS = (ADD, REWORD, REMOVE)
 MAX_REASON = 200
 MAX_TEXT = 500
 OPEN = ("pending", "asked")  # sent back, not answered yet
-ANSWERED = ("accepted", "declined", "reworded")
+ANSWERED = ("accepted", "declined", "unsure", "reworded")
 # "suggested by your team, agreed by you": the credit an accepted item carries.
 AGREED = "agreed"
 
@@ -148,8 +148,8 @@ def settle(
 ) -> None:
     """Record the person's answer; an accepted or reworded one goes into their draft."""
     row.status, row.answer, row.answered_at = outcome, answer[:MAX_TEXT], now
-    if outcome == "declined":
-        return
+    if outcome in ("declined", "unsure"):
+        return  # their plan stays as they wrote it
     draft = plans.draft(session, row.participant_id, kind)
     sections = plans.copy_json(draft.sections)
     items = sections.setdefault(row.section, [])
