@@ -33,7 +33,7 @@ class Week:
 
     @property
     def listened_mean(self) -> float | None:
-        return round(mean(self.listened), 1) if self.listened else None
+        return round(float(mean(self.listened)), 1) if self.listened else None
 
     @property
     def listened_median(self) -> float | None:
