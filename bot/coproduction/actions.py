@@ -81,19 +81,21 @@ def _settle_suggestion(turn: Turn, conv: Conversation, plan: str | None) -> None
 
 
 def _return_to_team(turn: Turn, row: Suggestion, kind: str) -> bool:
-    """After the last answer the plan goes back to the team (a draft made from the
-    version sent back when every suggestion was declined)."""
-    newer_submitted = turn.session.scalars(
-        select(PlanVersion.id).where(
-            PlanVersion.plan_id == row.plan_id,
-            PlanVersion.status == "submitted",
-            PlanVersion.id > row.version_id,
-        )
-    ).first()
-    if newer_submitted is not None:
-        return True  # they sent it again themselves meanwhile: the team sees the outcomes there
-    version = turn.draft_plan(kind)
-    plans.submit(turn.session, version, turn.now)
+    """After the last answer the plan goes back to the team: their draft with what they
+    took; or, when everything was declined, the version sent back, submitted again
+    (unless they have sent a newer one themselves meanwhile)."""
+    latest = turn.current_plan(kind)
+    if latest is not None and latest.status != "draft":
+        newer_submitted = turn.session.scalars(
+            select(PlanVersion.id).where(
+                PlanVersion.plan_id == row.plan_id,
+                PlanVersion.status == "submitted",
+                PlanVersion.id > row.version_id,
+            )
+        ).first()
+        if newer_submitted is not None:
+            return True  # the team sees the outcomes beside that one
+    plans.submit(turn.session, turn.draft_plan(kind), turn.now)
     return True
 
 

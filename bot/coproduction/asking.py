@@ -49,15 +49,13 @@ def plan_after_appointment(session: Session, participant: Participant, now: date
     day = participant.next_appointment
     zone = local.zone_or_default(participant.timezone)
     today = local.today(now, zone)
-    session.execute(
-        delete(Job).where(
-            Job.participant_id == participant.id,
-            Job.kind == AFTER,
-            Job.status == jobs.PENDING,
-            Job.for_date > today,
-            Job.for_date != day,
-        )
+    stale = delete(Job).where(
+        Job.participant_id == participant.id,
+        Job.kind == AFTER,
+        Job.status == jobs.PENDING,
+        Job.for_date > today,
     )
+    session.execute(stale if day is None else stale.where(Job.for_date != day))
     if day is None or day < today:
         return False
     due = local.at(day, local.clock_time(AFTER_AT), zone)
