@@ -52,7 +52,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
             },
         )
         # Both in this week (Monday 00:00 UTC onwards), whenever the test runs.
-        week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        week = (now - timedelta(days=now.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
         with world.db.write() as session:
             for share, talked, listened in ((2, [True, False], 8), (3, [True], 4)):
                 topics = [f"topic {i}" for i in range(len(talked))]

@@ -4,7 +4,7 @@ the person answers through the real assistant; the plan, the suggestions and the
 overrides are checked in the store.
 
 Steps: `plan` (a version of a plan: status, sections), `suggest` / `send_back` /
-`override` / `appointment` (the practitioner, through the admin pages), `clock`
+`override` / `appointment` / `review` (the practitioner, through the admin pages), `clock`
 (move it to an ISO time), `worker` (run what is due; `expect` / `reject` / `silent`
 on what it sent), `send` (the person; `expect` / `reject`), `check` (the store)."""
 
@@ -168,6 +168,11 @@ def test_coproduction_transcript(path: Path, world: World) -> None:
                 f"/versions/{number_}/edit", {k: str(v) for k, v in spec["fields"].items()}
             )
             _said(where, step, run.sent_since(), "the override")
+        elif "review" in step:  # what the practitioner sees before approving
+            spec = step["review"]
+            browser = run.review_page(spec.get("kind", "crisis"))
+            for expected in _as_list(spec.get("expect")):
+                assert expected in browser.text, f"{where}: {expected!r} not in {browser.text}"
         elif "appointment" in step:
             browser = run.practitioner()
             browser.submit(
