@@ -180,3 +180,19 @@ def test_the_participant_page_shows_answers_after_appointments(world: World) -> 
     assert "Talked about “topic 0”? yes" in text
     assert "Talked about “topic 1”? no" in text
     assert "Felt listened to (0 to 10) 7" in text
+
+
+def test_the_follow_up_moves_with_the_appointment_date(world: World) -> None:
+    from store.models import Job
+
+    browser = world.signed_in("pat")
+    page = f"/admin/participants/{world.ids['alex']}"
+    for day in ("2026-03-10", "2026-03-12"):
+        browser.submit("/appointment", {"next_appointment": day}, page=page)
+    with world.db.read() as session:
+        planned = session.scalars(
+            select(Job.for_date).where(Job.kind == "after_appointment", Job.status == "pending")
+        ).all()
+    assert [d.isoformat() for d in planned if d] == ["2026-03-12"]
+    browser.get(page)
+    assert "After the appointment" in browser.text  # listed with what is planned
