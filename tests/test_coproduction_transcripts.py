@@ -213,6 +213,9 @@ def _check(world: World, pid: int, check: dict[str, Any], where: str) -> None:
             for section, texts in expected.get("sections", {}).items():
                 got = [i["text"] for i in latest.sections.get(section, [])]
                 assert got == texts, f"{where}: {kind}.{section} is {got}"
+            for section, phones in expected.get("phones", {}).items():
+                got = [i.get("phone") for i in latest.sections.get(section, [])]
+                assert got == phones, f"{where}: {kind}.{section} phones {got}"
             for section, credits in expected.get("credits", {}).items():
                 got = [_credit(i) for i in latest.sections.get(section, [])]
                 assert got == credits, f"{where}: {kind}.{section} credits {got}"

@@ -69,7 +69,9 @@ def _settle_suggestion(turn: Turn, conv: Conversation, plan: str | None) -> None
         return
     reply = str(answers.get("reply") or "").strip()
     outcome = decision(reply)
-    suggestions.settle(turn.session, row, outcome, reply, kind, turn.now)
+    suggestions.settle(
+        turn.session, row, outcome, reply, kind=kind, region=turn.team.region, now=turn.now
+    )
     answers["outcome"] = outcome
     left = suggestions.waiting(turn.session, turn.participant.id)
     answers["left"] = left

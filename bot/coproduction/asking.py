@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -58,9 +59,13 @@ def plan_after_appointment(session: Session, participant: Participant, now: date
     session.execute(stale if day is None else stale.where(Job.for_date != day))
     if day is None or day < today:
         return False
-    due = local.at(day, local.clock_time(AFTER_AT), zone)
+    due = _after(day, zone)
     key = f"{AFTER}:{participant.id}:{day.isoformat()}"
     return jobs.add(session, jobs.NewJob(AFTER, participant.id, key, due, for_date=day), now)
+
+
+def _after(day: date, zone: ZoneInfo) -> datetime:
+    return local.at(day, local.clock_time(AFTER_AT), zone)
 
 
 def _gate(
@@ -98,8 +103,8 @@ def run(
 ) -> str:
     if (
         job.kind == AFTER
-        and job.for_date is not None
-        and now > local.at(job.for_date, local.clock_time(AFTER_AT), person.zone) + AFTER_WITHIN
+        and job.for_date
+        and now > _after(job.for_date, person.zone) + AFTER_WITHIN
     ):
         jobs.finish(job, "skipped:missed", now)
         return "skipped:missed"

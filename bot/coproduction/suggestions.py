@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import plans
+from bot.engine.answers import Contact, parse_contact
 from store.models import PlanVersion, Suggestion
 
 ADD, REWORD, REMOVE = "add", "reword", "remove"
@@ -20,6 +21,7 @@ MAX_REASON = 200
 MAX_TEXT = 500
 OPEN = ("pending", "asked")  # sent back, not answered yet
 ANSWERED = ("accepted", "declined", "unsure", "reworded")
+CONTACT_SECTIONS = ("people_help", "professionals")  # items with a name and a phone
 # "suggested by your team, agreed by you": the credit an accepted item carries.
 AGREED = "agreed"
 
@@ -144,7 +146,14 @@ def waiting(session: Session, participant_id: int) -> int:
 
 
 def settle(
-    session: Session, row: Suggestion, outcome: str, answer: str, kind: str, now: datetime
+    session: Session,
+    row: Suggestion,
+    outcome: str,
+    answer: str,
+    *,
+    kind: str,
+    region: str,
+    now: datetime,
 ) -> None:
     """Record the person's answer; an accepted or reworded one goes into their draft."""
     row.status, row.answer, row.answered_at = outcome, answer[:MAX_TEXT], now
@@ -157,26 +166,34 @@ def settle(
         (i for i, entry in enumerate(items) if str(entry.get("text", "")) == row.original), None
     )
     credit: dict[str, object] = {"suggestion": row.id}
+    contact = region if row.section in CONTACT_SECTIONS else None
     if outcome == "accepted":
         credit |= {"by": f"practitioner:{row.practitioner_id}", AGREED: plans.PARTICIPANT}
         if row.action == REMOVE:
             if found is not None:
                 items.pop(found)
         elif row.action == REWORD and found is not None:
-            items[found] = _worded(items[found], str(row.text), credit)
+            items[found] = _worded(items[found], str(row.text), credit, contact)
         else:
-            items.append(_worded({}, str(row.text), credit))
+            items.append(_worded({}, str(row.text), credit, contact))
     else:  # their own version: in their words, theirs
         credit |= {"by": plans.PARTICIPANT}
         if found is not None:
-            items[found] = _worded(items[found], answer, credit)
+            items[found] = _worded(items[found], answer, credit, contact)
         else:
-            items.append(_worded({}, answer, credit))
+            items.append(_worded({}, answer, credit, contact))
     draft.sections = sections
 
 
-def _worded(old: plans.Item, text: str, credit: dict[str, object]) -> plans.Item:
+def _worded(
+    old: plans.Item, text: str, credit: dict[str, object], region: str | None
+) -> plans.Item:
+    """The item with new words; a contact's name and number read from them (a number
+    not in the new words is kept)."""
     entry = {k: v for k, v in old.items() if k not in ("text", "by", AGREED, "suggestion")}
-    if "name" in entry:
-        entry["name"] = text
+    if region is not None:
+        parsed = parse_contact(text, region)
+        found = parsed.value if isinstance(parsed.value, Contact) else None
+        entry["name"] = (found.name if found else "") or text
+        entry["phone"] = found.phone if found and found.phone else old.get("phone")
     return {"text": text, **credit, **entry}
