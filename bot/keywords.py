@@ -25,6 +25,7 @@ class Keyword(StrEnum):
     # "please stop texting me": asked whether they mean STOP, never opted out by it
     STOP_ASK = auto()
     PIN = auto()
+    UNDO = auto()  # put back their own words after the team changed them (overrides)
 
 
 # In priority order: when a typo is one edit from two keywords, the first wins.
@@ -66,6 +67,7 @@ _PHRASES: Final[dict[Keyword, tuple[str, ...]]] = {
     Keyword.MORE: ("more",),
     Keyword.REVIEW: ("review",),
     Keyword.PIN: ("pin",),
+    Keyword.UNDO: ("undo",),
 }
 
 # One edit (Damerau-Levenshtein distance 1) is tolerated in phrases of five or

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot import crisis, gsm, more
+from bot.coproduction import overrides
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword, stop_word
@@ -337,6 +338,10 @@ class Router:
         elif word is Keyword.REVIEW:
             _unpause(participant)
             self.engine.start(turn, "review" if participant.onboarded_at else "onboarding")
+        elif word is Keyword.UNDO:
+            undone = overrides.undo(turn.session, participant.id, turn.now)
+            template = "overrides/undone" if undone else "overrides/nothing"
+            turn.say(self.wording.render(template, loc, kind=undone.kind if undone else None))
         else:
             self._in_dialog(turn, word)
 

@@ -630,3 +630,58 @@ class Job(Base):
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Co-production (docs/coproduction.md): the team suggests, the person decides.
+
+
+class Suggestion(Base):
+    """A change the team proposed to a submitted plan version; the person answers it.
+
+    status: proposed (on the review page, not sent yet) -> pending (sent back, waiting
+    its turn) -> asked (the question is with the person) -> accepted | declined |
+    unsure (a question or "not sure": nothing changes, the team talks it through) |
+    reworded (their own words). A proposal taken back before sending is deleted."""
+
+    __tablename__ = "suggestion"
+    __table_args__ = (Index("ix_suggestion_participant_status", "participant_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"), index=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
+    action: Mapped[str] = mapped_column(String(10))  # add | reword | remove
+    section: Mapped[str] = mapped_column(String(40))
+    original: Mapped[str | None] = mapped_column(Text)  # the item's words, for reword/remove
+    text: Mapped[str | None] = mapped_column(Text)  # the suggested words, for add/reword
+    reason: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the review note sent with it
+    # Taking it would weaken a crisis plan (an item taken out): only ever on their YES.
+    weakens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(12), default="proposed")
+    answer: Mapped[str | None] = mapped_column(Text)  # what they replied, word for word
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Override(Base):
+    """An edit-then-approve: the practitioner changed the person's words, with a reason.
+    UNDO from the person restores their words (`restored_id`) for the team to look at."""
+
+    __tablename__ = "override"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"))  # approved, edited
+    replaced_id: Mapped[int] = mapped_column(ForeignKey("plan_version.id"))  # their words
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    removed_safety: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    restored_id: Mapped[int | None] = mapped_column(ForeignKey("plan_version.id"))

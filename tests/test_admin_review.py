@@ -173,6 +173,7 @@ def test_edit_then_approve_attributes_changes_and_tells_the_person(world: World)
             "t-coping-1": "Call my sister Jo",
             "t-warning_signs-0": "",
             "n-reasons-0": "My dog Biscuit",
+            "override_reason": "Jo is the sister you named at the appointment",
         },
     )
     assert "Your changes are saved" in browser.text
@@ -223,7 +224,9 @@ def test_edit_is_refused_when_the_person_has_started_changing_it_again(world: Wo
         plans.draft(session, world.ids["alex"], "crisis")  # they opened REVIEW again
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
-    browser.submit("/versions/2/edit", {"t-coping-1": "Call my sister Jo"})
+    browser.submit(
+        "/versions/2/edit", {"t-coping-1": "Call my sister Jo", "override_reason": "Her name"}
+    )
     assert "started changing this plan again" in browser.text
     assert browser.page is not None
     assert browser.page.find("textarea", name="t-coping-1").text() == "Call my sister Jo"
@@ -356,9 +359,7 @@ def test_get_never_changes_a_plan(world: World) -> None:
     assert list(statuses) == ["approved", "submitted"]
 
 
-def test_many_changes_are_summed_up_within_two_sms_segments(world: World) -> None:
-    from bot import gsm
-
+def test_many_changes_are_all_listed_with_the_reason_and_undo(world: World) -> None:
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
     new_items = {
@@ -366,11 +367,11 @@ def test_many_changes_are_summed_up_within_two_sms_segments(world: World) -> Non
         for key in ("coping", "reasons", "unwell_helps", "distractions")
         for j in (0, 1)
     }
-    browser.submit("/versions/2/edit", new_items)
+    browser.submit("/versions/2/edit", new_items | {"override_reason": "From our talk today"})
     [message] = _outbox(world)
-    assert gsm.segments(message.body) <= 2
-    assert "more" in message.body
-    assert "REVIEW" in message.body
+    assert message.body.count("- added") == len(new_items)  # exactly what changed: all of it
+    assert "Why: From our talk today" in message.body
+    assert "UNDO" in message.body
 
 
 def test_someone_who_sent_stop_is_not_messaged(world: World) -> None:

@@ -192,7 +192,8 @@ def test_review_side_by_side_and_approve(page: Page, site: dict[str, object]) ->
     page.get_by_role("link", name="Review Alex's crisis plan").click()
     expect(page.get_by_role("heading", name="Review Alex's crisis plan")).to_be_visible()
     expect(page.locator("ins", has_text="at dusk")).to_be_visible()
-    expect(page.get_by_text("<script>alert(1)</script>")).to_be_visible()  # text, not script
+    # Text, not script (in the diff; the suggestion form quotes it too).
+    expect(page.locator("table.diff").get_by_text("<script>alert(1)</script>")).to_be_visible()
     _shoot(page, "review")
     page.get_by_role("button", name="Approve version 2").click()
     expect(page.get_by_role("status")).to_contain_text("Approved")

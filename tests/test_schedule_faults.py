@@ -50,7 +50,15 @@ def test_the_day_before_an_appointment_they_are_asked_what_to_talk_about(db_url:
             topics = [item["text"] for item in conv.data["answers"]["topics"]]
         assert topics == ["My new medication", "Going back to work"]
         _hours(w, 24 * 3)
-        assert len(w.queued(pid)) == 1  # asked once, for this appointment
+        queued = w.queued(pid)
+        asked = [q for q in queued if "Your appointment with your care team is tomorrow" in q]
+        assert len(asked) == 1  # asked once, for this appointment
+        # ...and after it, how it went (docs/coproduction.md), once.
+        # (a reminder, later, quotes the question again: issue 13)
+        followed = [
+            q for q in queued if "I hope your appointment went OK" in q and "reminder" not in q
+        ]
+        assert len(followed) == 1
 
 
 def test_nothing_to_talk_about_is_fine(db_url: str) -> None:

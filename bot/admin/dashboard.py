@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select
 from starlette.responses import Response
 
-from bot.admin import access, schedule, triage
+from bot.admin import access, coproduction, schedule, triage
 from bot.admin.context import Ctx
 from store.models import Participant, Plan, PlanVersion
 
@@ -71,4 +71,5 @@ def show(ctx: Ctx) -> Response:
             quiet_days=QUIET_AFTER.days,
             unassigned=unassigned,
             **schedule.dashboard(session, who, now, ctx.query("unanswered")),
+            **coproduction.dashboard_panel(session, who, now),
         )

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from bot.admin import access, decide, edit, notify
 from bot.admin.context import Ctx
 from bot.admin.review import authors
+from bot.coproduction import overrides
 from bot.privacy.scheduled import held
 
 
@@ -41,6 +42,8 @@ def form(
             errors=errors or {},
             problem=problem,
             max_text=edit.MAX_TEXT,
+            reason=ctx.field("override_reason") if typed else "",
+            max_reason=overrides.MAX_REASON,
         )
 
 
@@ -54,6 +57,12 @@ def submit(ctx: Ctx) -> Response:
             edited = edit.apply(
                 version.sections, kind, ctx.field, ctx.user.actor, person.team.region
             )
+            reason = ctx.field("override_reason")
+            if edited.changes:
+                try:
+                    reason = overrides.check_reason(reason)
+                except overrides.Invalid as invalid:
+                    edited.errors["override_reason"] = str(invalid)
             if edited.errors:
                 raise _Invalid(edited.errors)
             if not edited.changes:
@@ -62,7 +71,24 @@ def submit(ctx: Ctx) -> Response:
                 action, record = "plan.approve", version.id
             else:
                 new = decide.approve_with_edits(session, version, ctx.user.id, edited.sections, now)
-                body = notify.approved_changed(wording, person, kind, edited.changes)
+                override = overrides.record(
+                    session,
+                    kind=kind,
+                    replaced=version,
+                    approved=new,
+                    practitioner_id=ctx.user.id,
+                    reason=reason,
+                    changes=edited.changes,
+                    now=now,
+                )
+                body = notify.overridden(
+                    wording,
+                    person,
+                    kind,
+                    edited.changes,
+                    reason,
+                    removed_safety=override.removed_safety,
+                )
                 action, record = "plan.edit_approve", new.id
             ctx.admin.assistant.router.sharing.on_approved(session, person, kind, now)
             body = held(session, person, wording, body)  # nothing of the plan before a PIN

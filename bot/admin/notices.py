@@ -27,6 +27,8 @@ NOTICES = {
     "erased": "The record has been erased. Only the audit entry is kept.",
     "pin_reset": "Their PIN is off. They have been sent a message to say so.",
     "pin_none": "They have no PIN to reset.",
+    "suggested": "Suggestion kept. Add another, or send the plan back with them.",
+    "suggestions_sent": "Sent back with your suggestions. They get them one at a time and decide.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 

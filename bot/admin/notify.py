@@ -96,6 +96,25 @@ def approved_changed(
     return text
 
 
+def overridden(
+    wording: Wording,
+    participant: Participant,
+    kind: str,
+    changes: list[str],
+    reason: str,
+    *,
+    removed_safety: bool,
+) -> str:
+    """An override, told exactly: every change, the reason, and UNDO (never shortened)."""
+    return wording.render(
+        "overrides/changed",
+        participant.locale,
+        **_context(
+            participant, kind, changes=changes, reason=reason, removed_safety=removed_safety
+        ),
+    )
+
+
 def invitation(wording: Wording, participant: Participant, team: Team) -> str:
     return wording.render(
         "enrolment/invitation", participant.locale, name=participant.display_name, team=team

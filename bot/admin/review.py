@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, decide, diff, notify
+from bot.admin import access, coproduction, decide, diff, notify
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.privacy.scheduled import held
@@ -52,7 +52,9 @@ def _where(ctx: Ctx) -> tuple[int, str]:
     return int(ctx.param("pid")), str(ctx.param("kind"))
 
 
-def show(ctx: Ctx, *, note: str = "", error: str | None = None) -> Response:
+def show(
+    ctx: Ctx, *, note: str = "", error: str | None = None, suggest_error: str | None = None
+) -> Response:
     pid, kind = _where(ctx)
     with ctx.admin.db.write() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
@@ -76,6 +78,10 @@ def show(ctx: Ctx, *, note: str = "", error: str | None = None) -> Response:
             "note": note,
             "error": error,
             "max_note": decide.MAX_NOTE,
+            "suggest_error": suggest_error,
+            **coproduction.review_panel(
+                session, person, kind, waiting, plans.SECTIONS[kind], ctx.now()
+            ),
         }
         ctx.audit(
             session,
@@ -85,7 +91,12 @@ def show(ctx: Ctx, *, note: str = "", error: str | None = None) -> Response:
             participant=person.id,
             kind=kind,
         )
-        return ctx.render("review.html", title=f"Review: {person.display_name}", **context)
+        return ctx.render(
+            "review.html",
+            status=400 if error or suggest_error else 200,
+            title=f"Review: {person.display_name}",
+            **context,
+        )
 
 
 def _decide(ctx: Ctx, action: str) -> Response:

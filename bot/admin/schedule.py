@@ -25,7 +25,13 @@ RECENT_JOBS = 6
 UNANSWERED_DAYS = (1, 3, 7, 14)
 UNANSWERED_DEFAULT = 3
 SHOW = 20
-KINDS = {"check_in": "Check-in", "appointment_prep": "Appointment prep", "reminder": "Reminder"}
+KINDS = {
+    "check_in": "Check-in",
+    "appointment_prep": "Appointment prep",
+    "reminder": "Reminder",
+    "suggestion": "A suggestion from the team",
+    "after_appointment": "After the appointment",
+}
 OUTCOMES = {
     "sent": "sent",
     "skipped:unanswered": "not sent: the last question has no answer yet",
@@ -37,6 +43,8 @@ OUTCOMES = {
     "skipped:no_channel": "not sent: no phone or Telegram",
     "skipped:opted_out": "not sent: opted out",
     "skipped:discharged": "not sent: discharged",
+    "skipped:already_asking": "not sent: waiting for their answer to the last suggestion",
+    "skipped:nothing_to_ask": "not sent: nothing left to ask",
     "failed:error": "not sent: an error (see the logs)",
 }
 

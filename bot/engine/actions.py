@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import time
 
 from bot import plans
+from bot.coproduction import actions as coproduction
 from bot.engine.turn import Turn
 from bot.schedule import adjust
 from bot.staff.notify import LOW_RATING, raise_alert
@@ -125,4 +126,6 @@ ACTIONS: dict[str, Action] = {
     "rhythm_week_off": _rhythm_week_off,
     # Choosing supporters (dialogs/supporters.yaml, bot/supporters).
     **SUPPORTER_ACTIONS,
+    # The team's suggestions, answered (dialogs/suggestion.yaml, docs/coproduction.md).
+    **coproduction.ACTIONS,
 }

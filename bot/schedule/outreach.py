@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import jobs, outbox
+from bot.coproduction import asking
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.privacy.scheduled import neutral
@@ -80,6 +81,8 @@ class Outreach:
             return self._prep(session, job, participant, person, now)
         if job.kind == REMINDER:
             return self._reminder(session, job, participant, person, now)
+        if job.kind in asking.KINDS:  # suggestions, after an appointment (docs/coproduction.md)
+            return asking.run(session, job, participant, person, now, self.engine, _deliver)
         jobs.finish(job, "skipped:unknown_kind", now)
         return "skipped:unknown_kind"
 

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import jobs
+from bot.coproduction import asking
 from bot.schedule import plan
 from bot.schedule.people import CHECK_IN, PREP, last_check_in_day, load
 from bot.schedule.plan import Person
@@ -84,7 +85,7 @@ def replan(session: Session, participant_id: int, now: datetime) -> Person | Non
     loaded = load(session, participant_id)  # locks the participant
     if loaded is None:
         return None
-    _participant, person = loaded
+    participant, person = loaded
     jobs.drop_pending(session, person.id, (CHECK_IN,))
     jobs.drop_pending(session, person.id, (PREP,), keep=person.next_appointment)
     stale_prep = session.scalars(
@@ -99,6 +100,7 @@ def replan(session: Session, participant_id: int, now: datetime) -> Person | Non
             jobs.drop(session, job)
     plan_check_in(session, person, now)
     plan_prep(session, person, now)
+    asking.plan_after_appointment(session, participant, now)  # docs/coproduction.md
     return person
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot import jobs
+from bot.coproduction import asking
 from bot.schedule import plan
 from bot.schedule.people import CHECK_IN, PREP, REMINDER, load
 from bot.schedule.planning import plan_check_in, plan_prep, replan
@@ -174,6 +175,7 @@ def _plan_prep(session: Session, pid: int, now: datetime) -> None:
     loaded = load(session, pid)
     if loaded is not None:
         plan_prep(session, loaded[1], now)
+        asking.plan_after_appointment(session, loaded[0], now)  # the same date's follow-up
 
 
 def _drop_stale_preps(db: Database) -> None:
