@@ -118,7 +118,7 @@ def test_propose_suggestions_and_send_back(page: Page, site: dict[str, object]) 
     expect(page.get_by_role("status")).to_contain_text("Suggestion kept")
     form = page.get_by_role("region", name="Suggest changes: Alex decides")
     form.get_by_label("What to suggest").select_option(
-        label="Take out: People I can ask for help: \u201cDave 07400 654321\u201d"
+        label="Take out: People I can ask for help: \u201c\u2068Dave 07400 654321\u2069\u201d"
     )
     form.get_by_label("Why").fill("You said Dave has moved away")
     form.get_by_role("button", name="Add this suggestion").click()

@@ -44,7 +44,11 @@ def _choices(version: PlanVersion, kind: str, sections: tuple[str, ...]) -> list
                 short = words if len(words) <= 60 else words[:57].rstrip() + "..."
                 title = SECTION_TITLES.get(key, key)
                 out.append(
-                    Choice(f"{verb}:{key}:{i}", f"{ACTIONS[verb]}: {title}: \u201c{short}\u201d")
+                    # The person's words isolated (FSI ... PDI): an <option> holds no <bdi>.
+                    Choice(
+                        f"{verb}:{key}:{i}",
+                        f"{ACTIONS[verb]}: {title}: \u201c\u2068{short}\u2069\u201d",
+                    )
                 )
     return out
 
