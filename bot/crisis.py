@@ -223,15 +223,22 @@ def when_seen(team: Team | None, now: datetime | None) -> str:
 
 
 def category_message(
-    wording: Wording, match: RiskMatch, locale: str, service: Mapping[str, Any]
+    wording: Wording,
+    match: RiskMatch,
+    locale: str,
+    service: Mapping[str, Any],
+    *,
+    sms: bool = True,
 ) -> str | None:
     """The words a risk category has of its own (someone else at risk, harm from
-    others), sent with the safety message; None for a category without them."""
+    others), sent with the safety message; None for a category without them. On SMS
+    spelt in GSM-7, as the safety message is."""
     name = f"safety/category/{match.category}"
     if not wording.exists(name):
         return None
     lines = service.get("category_lines", {}).get(match.category, [])
-    return wording.render(name, locale, service=service, category_lines=lines)
+    text = wording.render(name, locale, service=service, category_lines=lines)
+    return gsm.to_gsm7(text) if sms else text
 
 
 def paginate(body: str, *, more: str, last: str) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot import crisis, gsm, more
+from bot import crisis, more
 from bot.coproduction import overrides
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
@@ -184,8 +184,7 @@ class Router:
         )
 
     def _category(self, risk: RiskMatch, locale: str, *, sms: bool) -> str:
-        words = crisis.category_message(self.wording, risk, locale, self.service) or ""
-        return gsm.to_gsm7(words) if sms else words
+        return crisis.category_message(self.wording, risk, locale, self.service, sms=sms) or ""
 
     def route(self, turn: Turn, text: str, risk: RiskMatch | None, message_id: int) -> bool:
         """Decide the replies for one text (into turn.replies). True if risk was found."""

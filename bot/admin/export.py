@@ -8,6 +8,7 @@ from starlette.responses import Response
 from bot import fhir
 from bot.admin import access, decide
 from bot.admin.context import Ctx
+from bot.records import held
 from bot.supporters import people
 from store.models import Practitioner
 
@@ -19,13 +20,9 @@ def care_plan(ctx: Ctx) -> Response:
     # only sent once its audit entry is written.
     with ctx.admin.db.read() as session:
         person, _plan, version = access.version(session, ctx.user, pid, kind, number)
-        ids = {version.reviewed_by} if version.reviewed_by else set()
-        for items in version.sections.values():
-            for entry in items:
-                for one in [entry, *(entry.get("steps") or [])]:
-                    by = str(one.get("by", ""))
-                    if by.startswith("practitioner:") and by[13:].isdigit():
-                        ids.add(int(by[13:]))
+        ids = held.authors(version)
+        if version.reviewed_by:
+            ids.add(version.reviewed_by)
         names = dict(
             session.execute(
                 select(Practitioner.id, Practitioner.name).where(Practitioner.id.in_(ids))
