@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -20,12 +18,14 @@ from bot.plans import item
 from store.db import Database
 from store.models import Conversation, Job, Suggestion
 from tests.admin_support import admin_world
-from tests.test_browser import _free_port, _shoot, _sign_in, chromium, page
+from tests.test_browser import _shoot, _sign_in, chromium, page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["chromium", "page"]  # the shared fixtures, used by name below
 
 from playwright.sync_api import Page, expect  # noqa: E402
+
+from tests.processes import free_port, wait_healthy  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
                     )
                 )
         ids = dict(world.ids)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "TOUCHPOINT_DATABASE_URL": url, "TOUCHPOINT_PUBLIC_URL": base}
     for name in ("TELEGRAM_BOT_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
@@ -88,16 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, (folder / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_healthy(base, server, (folder / "server.log").read_text, timeout=30)
         yield {"base": base, "ids": ids, "url": url}
     finally:
         server.terminate()

@@ -4,7 +4,6 @@ whole conversations over SMS and Telegram, and `touchpoint worker` delivering th
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -43,16 +42,11 @@ from tests.channel_helpers import (
     replies_of,
     sms_form,
 )
+from tests.processes import free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
 TRANSCRIPT = Path(__file__).parent / "transcripts" / "crisis_plan_end_to_end.yaml"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -101,19 +95,6 @@ def _start(
     return process, lambda: log.read_text(errors="replace")
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], output: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"serve exited:\n{output()}"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"serve did not become healthy:\n{output()}")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -126,7 +107,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
     with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeTelegram(BOT_TOKEN) as telegram:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = process_env(db_url, TOUCHPOINT_PUBLIC_URL=url) | {
             **twilio.client_settings(TWILIO_NUMBER),
@@ -137,7 +118,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
         process, output = _start(tmp_path, env, port)
         db = Database(db_url)
         try:
-            _wait_healthy(url, process, output)
+            wait_healthy(url, process, output)
             yield Server(url, env, db, twilio, telegram, tmp_path)
         finally:
             _stop(process)
@@ -295,7 +276,7 @@ def test_a_hanging_bot_api_does_not_hold_the_webhook(server: Server) -> None:
 
 def _refused(db_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--port", str(_free_port())],
+        [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
         cwd=tmp_path,
         env=process_env(db_url) | env,
         capture_output=True,
@@ -324,11 +305,11 @@ def test_a_database_that_is_not_set_up_does_not_start(tmp_path: Path) -> None:
 
 
 def test_no_channel_configured_starts_with_two_workers(db_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process, output = _start(tmp_path, process_env(db_url), port, "--workers", "2")
     try:
-        _wait_healthy(url, process, output)
+        wait_healthy(url, process, output)
         form = sms_form("hello", "SM" + "1" * 32)
         refused = httpx.post(url + INBOUND_PATH, data=form, timeout=10)
         assert refused.status_code == 403

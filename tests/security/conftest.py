@@ -7,12 +7,10 @@ test's lock-outs and sign-outs never reach another's."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from store.models import Practitioner
 from tests.admin_support import PASSWORD, Browser
 from tests.channel_helpers import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, TWILIO_NUMBER, WEBHOOK_SECRET
 from tests.conftest import _pg_admin, _pg_url
+from tests.processes import free_port, wait_healthy
 
 METRICS_TOKEN = "metrics-" + "k" * 32
 PROXY = "127.0.0.2"  # TOUCHPOINT_TRUSTED_PROXIES names it; tests connect from it to be "the proxy"
@@ -148,25 +147,6 @@ def _service() -> Any:
     return load_service(PROJECT_ROOT / "dialogs")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], output: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"serve exited:\n{output()}"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"serve did not become healthy:\n{output()}")
-
-
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -189,7 +169,7 @@ def database(
 def served(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("serve")
     with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeTelegram(BOT_TOKEN) as telegram:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = process_env(
             database,
@@ -215,7 +195,7 @@ def served(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             )
         db = Database(database)
         try:
-            _wait_healthy(url, process, lambda: log.read_text(errors="replace"))
+            wait_healthy(url, process, lambda: log.read_text(errors="replace"))
             yield Served(url, db, env, folder, twilio, telegram)
         finally:
             process.terminate()
