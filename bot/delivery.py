@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import requests
@@ -164,11 +164,34 @@ class TelegramSender:
 
 
 def build_senders(
-    settings: Settings, *, timeout: float = 10.0, channels: tuple[str, ...] = ("sms", "telegram")
+    settings: Settings,
+    *,
+    timeout: float = 10.0,
+    channels: tuple[str, ...] = ("sms", "telegram", "whatsapp"),
+    db: Database | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> dict[str, Sender]:
-    """A sender for each configured channel (SMS needs a From number, too)."""
+    """A sender for each configured channel (SMS needs a From number, too; WhatsApp its
+    sender and the database, where it looks up the 24-hour window)."""
     senders: dict[str, Sender] = {}
     token = settings.twilio_auth_token
+    if (
+        "whatsapp" in channels
+        and db is not None
+        and settings.twilio_account_sid
+        and token
+        and settings.twilio_whatsapp_from
+    ):
+        # Imported here: the WhatsApp sender builds on this module's names.
+        from bot.channels.whatsapp_sender import WhatsAppSender
+
+        client = twilio_client(
+            settings.twilio_account_sid,
+            token.get_secret_value(),
+            base_url=settings.twilio_api_base_url,
+            timeout=timeout,
+        )
+        senders["whatsapp"] = WhatsAppSender(client, settings, db, clock or _utc_now)
     if "sms" in channels and settings.twilio_account_sid and token and settings.twilio_from_number:
         client = twilio_client(
             settings.twilio_account_sid,
@@ -185,6 +208,10 @@ def build_senders(
         )
         senders["telegram"] = TelegramSender(bot)
     return senders
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Dispatcher:

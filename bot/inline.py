@@ -20,9 +20,9 @@ INLINE = "inline"
 # Twilio reports a TwiML reply as queued or sent within seconds; one it has not reported
 # in this long was most likely never received (the HTTP answer was lost).
 CONFIRM_WITHIN = timedelta(minutes=3)
-# Only SMS replies are given inline with a status callback; console and simulator
-# replies are inline too, but there is nobody to send them again to.
-CONFIRMED_BY_CALLBACK = ("sms",)
+# Only Twilio's replies (SMS, WhatsApp) are given inline with a status callback; console
+# and simulator replies are inline too, but there is nobody to send them again to.
+CONFIRMED_BY_CALLBACK = ("sms", "whatsapp")
 UNCONFIRMED = "unconfirmed_inline"
 
 _MESSAGES: Table = Message.metadata.tables["message"]

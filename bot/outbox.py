@@ -28,7 +28,7 @@ from store.models import Alert, AuditEvent, Message, Participant
 OPTED_OUT = "opted_out"
 PENDING = ("queued", "sending")
 # Longest body one provider message takes, in UTF-16 code units (what both count).
-LIMITS = {Channel.SMS.value: 1600, Channel.TELEGRAM.value: 4096}
+LIMITS = {Channel.SMS.value: 1600, Channel.WHATSAPP.value: 1600, Channel.TELEGRAM.value: 4096}
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,23 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = Field(
         default=None, validation_alias=AliasChoices("TWILIO_FROM_NUMBER")
     )
+    # WhatsApp through Twilio (bot/channels/whatsapp*.py): the sender's number, and the
+    # ContentSid of each approved template (`touchpoint whatsapp templates`).
+    twilio_whatsapp_from: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_WHATSAPP_FROM")
+    )
+    whatsapp_template_check_in: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_WHATSAPP_TEMPLATE_CHECK_IN")
+    )
+    whatsapp_template_reminder: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_WHATSAPP_TEMPLATE_REMINDER")
+    )
+    whatsapp_template_appointment: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_WHATSAPP_TEMPLATE_APPOINTMENT")
+    )
+    whatsapp_template_notice: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_WHATSAPP_TEMPLATE_NOTICE")
+    )
     twilio_api_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("TWILIO_API_BASE_URL")
     )

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 class Channel(StrEnum):
     SMS = "sms"
+    WHATSAPP = "whatsapp"
     TELEGRAM = "telegram"
     CONSOLE = "console"
     WEB = "web"

@@ -69,11 +69,13 @@ def run(
 ) -> int:
     # The lease must outlast a provider call, or a slow call could be claimed twice.
     timeout = min(10.0, lease / 3)
-    senders = build_senders(settings, timeout=timeout)
+    db = Database(settings.database_url)
+    senders = build_senders(settings, timeout=timeout, db=db)
     try:
         mailer = build_mailer(settings, timeout=timeout)
     except MailSettingsError as exc:
         print(exc, file=sys.stderr)
+        db.dispose()
         return 2
     if not senders and mailer is None:
         print(
@@ -82,11 +84,11 @@ def run(
             "TOUCHPOINT_SMTP_URL and TOUCHPOINT_MAIL_FROM for alert emails.",
             file=sys.stderr,
         )
+        db.dispose()
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The Twilio library logs a dozen lines (headers, URLs) for every message it sends.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    db = Database(settings.database_url)
     try:
         db.check_migrated()
         policy = Policy(lease=timedelta(seconds=lease))
@@ -240,7 +242,7 @@ async def background(
     lease: float = 60.0,
 ) -> AsyncIterator[None]:
     """The worker's loops as a task of the web app (`touchpoint serve --with-worker`)."""
-    senders = build_senders(settings, timeout=min(10.0, lease / 3))
+    senders = build_senders(settings, timeout=min(10.0, lease / 3), db=db, clock=clock)
     policy = Policy(lease=timedelta(seconds=lease))
     dispatcher = Dispatcher(db, senders, clock=clock, policy=policy) if senders else None
     scheduler = build_scheduler(settings, db, clock, lease=lease, assistant=assistant)

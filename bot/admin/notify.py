@@ -1,5 +1,5 @@
 """Messages to a service user about their plan, queued in the outbox in the caller's
-transaction, on their preferred verified channel (SMS, then Telegram, then web)."""
+transaction, on their preferred verified channel (SMS, WhatsApp, Telegram, then web)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.types import Channel
 from bot.wording import Wording
 from store.models import ChannelIdentity, Participant, Team
 
-PREFERENCE = (Channel.SMS, Channel.TELEGRAM, Channel.WEB)
+PREFERENCE = (Channel.SMS, Channel.WHATSAPP, Channel.TELEGRAM, Channel.WEB)
 MAX_CHANGES = 6
 MAX_SEGMENTS = 2
 QUOTE = 40

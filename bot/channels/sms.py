@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
@@ -26,6 +27,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import outbox
 from bot.assistant import Assistant, Clock
+from bot.channels import whatsapp_window
 from bot.channels.exchange import answer_directly, text_only_reply
 from bot.channels.outage import Outage
 from bot.delivery import STATUS_PATH, TWILIO_OPTED_OUT
@@ -36,6 +38,7 @@ from store.db import UNAVAILABLE, Database
 from store.models import Message
 
 INBOUND_PATH = "/webhooks/twilio/sms"
+WHATSAPP_PREFIX = "whatsapp:"
 MAX_FORM_BYTES = 256 * 1024
 MAX_FIELDS = 200
 SMS_LIMIT = outbox.LIMITS[Channel.SMS.value]
@@ -70,12 +73,17 @@ class _Form(ImmutableMultiDict[str, str]):
         return self.getlist(key)
 
 
+Form = ImmutableMultiDict[str, str]
+
+
 class BadRequest(Exception):
     def __init__(self, status: int) -> None:
         self.status = status
 
 
 class SmsWebhook:
+    label = "sms"  # the channel, in metrics
+
     def __init__(
         self,
         settings: Settings,
@@ -93,12 +101,17 @@ class SmsWebhook:
         self._metrics = metrics
         self._clock = clock
         self._outage = outage
+        # Twilio sends WhatsApp messages here too when the sender is set up so: they go
+        # to the WhatsApp webhook (bot/channels/whatsapp.py) once the signature holds.
+        self.whatsapp: Callable[[Form, float], Awaitable[Response]] | None = None
 
     async def inbound(self, request: Request) -> Response:
         started = time.perf_counter()
         form = await self._signed_form(request, INBOUND_PATH)
         if isinstance(form, Response):
             return form
+        if self.whatsapp is not None and form.get("From", "").startswith(WHATSAPP_PREFIX):
+            return await self.whatsapp(form, started)
         sid = message_sid(form)
         if sid is None:
             return self._reject("malformed", 400)
@@ -123,7 +136,7 @@ class SmsWebhook:
         replies = await run_in_threadpool(self._outage.keep, inbound, kind=kind, now=self._clock())
         if replies is None:
             return self._reject("unavailable", 503)  # not kept: Twilio may send it again
-        self._metrics.spooled.labels("sms").inc()
+        self._metrics.spooled.labels(self.label).inc()
         return Response(twiml(tuple(replies)), media_type="application/xml")
 
     def _twiml(self, step: Step) -> str:
@@ -142,6 +155,8 @@ class SmsWebhook:
             return self._reject("malformed", 400)
         message_id = request.query_params.get("message", "")
         known_id = int(message_id) if _digits(message_id) else None
+        whatsapp = form.get("To", "").startswith(WHATSAPP_PREFIX)
+        channel = Channel.WHATSAPP.value if whatsapp else Channel.SMS.value
         try:
             ours = await self._db.step(
                 record_status,
@@ -151,11 +166,12 @@ class SmsWebhook:
                 form.get("ErrorCode") or None,
                 known_id,
                 self._clock(),
+                channel,
             )
         except UNAVAILABLE:
             return self._reject("unavailable", 503)
-        if ours in ("undelivered", "failed"):
-            self._metrics.delivery_failures.labels("sms", "provider").inc()
+        if ours in ("undelivered", "failed", whatsapp_window.HELD):
+            self._metrics.delivery_failures.labels(channel, "provider").inc()
         # Empty TwiML: the answer a <Message action="..."> callback may be read for.
         return Response(twiml(()), media_type="application/xml")
 
@@ -196,22 +212,22 @@ class SmsWebhook:
         return form
 
     def _reject(self, reason: str, status: int) -> Response:
-        self._metrics.rejected.labels("sms", reason).inc()
+        self._metrics.rejected.labels(self.label, reason).inc()
         return PlainTextResponse("", status_code=status)
 
     def _count(self, step: Step, started: float) -> None:
         if step.duplicate:
-            self._metrics.duplicates.labels("sms").inc()
+            self._metrics.duplicates.labels(self.label).inc()
             return
-        self._metrics.messages_in.labels("sms").inc()
+        self._metrics.messages_in.labels(self.label).inc()
         if step.safety_alert:
-            self._metrics.safety_alerts.labels("sms").inc()
+            self._metrics.safety_alerts.labels(self.label).inc()
         if step.replies:
             took = time.perf_counter() - started
-            self._metrics.messages_out.labels("sms", "inline").inc(len(step.replies))
-            self._metrics.reply_latency.labels("sms").observe(took)
+            self._metrics.messages_out.labels(self.label, "inline").inc(len(step.replies))
+            self._metrics.reply_latency.labels(self.label).observe(took)
             if step.crisis:
-                self._metrics.crisis_reply_latency.labels("sms").observe(took)
+                self._metrics.crisis_reply_latency.labels(self.label).observe(took)
 
 
 def message_sid(form: ImmutableMultiDict[str, str]) -> str | None:
@@ -265,18 +281,19 @@ def record_status(
     error_code: str | None,
     message_id: int | None,
     now: datetime,
+    channel: str = Channel.SMS.value,
 ) -> str | None:
     """Apply a status callback to our row of that message; returns its status after."""
     with db.write() as session:
         row = session.scalars(
-            select(Message).where(Message.channel == "sms", Message.external_id == sid)
+            select(Message).where(Message.channel == channel, Message.external_id == sid)
         ).one_or_none()
         if row is None and message_id is not None:
             # A worker died after Twilio took the message and before it wrote down the sid.
             candidate = session.get(Message, message_id)
             if (
                 candidate is not None
-                and candidate.channel == "sms"
+                and candidate.channel == channel
                 and candidate.direction == "out"
                 and candidate.external_id is None
             ):
@@ -284,10 +301,13 @@ def record_status(
         if row is None:
             return None
         ours, rank = _PROVIDER_STATUS.get(status, ("sent", 2))
-        if rank > _RANK.get(row.status, 3):
+        moved = rank > _RANK.get(row.status, 3)
+        if moved:
             row.status, row.claimed_until = ours, None
         if error_code:
             row.error_code = error_code[:40]
+        if moved and channel == Channel.WHATSAPP.value and ours in ("undelivered", "failed"):
+            whatsapp_window.failed(session, row, error_code, now)
         if error_code == TWILIO_OPTED_OUT and row.participant_id is not None:
             outbox.opt_out(session, row.participant_id, now, actor="twilio")
         return row.status

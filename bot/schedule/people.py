@@ -20,7 +20,7 @@ from store.models import ChannelIdentity, Job, Message, Participant, Schedule
 CHECK_IN, PREP, REMINDER = "check_in", "appointment_prep", "reminder"
 # Where scheduled messages go, in order of preference when the person has not written
 # to us yet. The web channel is the admin simulator: demo people only.
-REACHABLE = (Channel.SMS.value, Channel.TELEGRAM.value)
+REACHABLE = (Channel.SMS.value, Channel.WHATSAPP.value, Channel.TELEGRAM.value)
 SIMULATOR = Channel.WEB.value
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -137,7 +137,7 @@ def lately(session: Session, participant: Participant, midnight: datetime) -> La
 
 def recipient(session: Session, participant: Participant) -> tuple[Channel, str] | None:
     """Where a scheduled message goes: the verified channel they last wrote from, else
-    SMS, then Telegram (then the simulator, for a demo participant)."""
+    SMS, then WhatsApp, then Telegram (then the simulator, for a demo participant)."""
     allowed = (*REACHABLE, SIMULATOR) if participant.is_demo else REACHABLE
     usable = sorted(
         (ch, addr)

@@ -14,6 +14,7 @@ KINDS = {
     "crisis_requested": "asked for their crisis plan",
     "opted_out": "opted out (STOP)",
     "low_rating": "low check-in rating",
+    "whatsapp_undelivered": "a WhatsApp message to them could not be delivered",
 }
 REASONS = {
     "lead": "You are getting this as the team lead: nobody has acknowledged it yet.",

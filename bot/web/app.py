@@ -21,6 +21,7 @@ from bot.assistant import Assistant, Clock, utc_now
 from bot.channels.outage import Outage
 from bot.channels.sms import INBOUND_PATH, SmsWebhook
 from bot.channels.telegram import TelegramWebhook
+from bot.channels.whatsapp import WHATSAPP_PATH, WhatsAppWebhook
 from bot.delivery import STATUS_PATH, Dispatcher, build_senders
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.outbox import Policy
@@ -62,6 +63,8 @@ def create_app(
     spool = Spool(settings.spool_dir)
     outage = Outage(assistant, spool)
     sms = SmsWebhook(settings, assistant, metrics, clock, outage)
+    whatsapp = WhatsAppWebhook(settings, assistant, metrics, clock, outage)
+    sms.whatsapp = whatsapp.answer  # a WhatsApp sender may post to the SMS path too
     telegram = TelegramWebhook(settings, assistant, dispatcher, metrics, clock, outage)
 
     async def healthz(_request: Request) -> Response:
@@ -80,6 +83,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route(INBOUND_PATH, sms.inbound, methods=["POST"]),
+        Route(WHATSAPP_PATH, whatsapp.inbound, methods=["POST"]),
         Route(STATUS_PATH, sms.status, methods=["POST"]),
         Route(TELEGRAM_PATH, telegram.update, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
