@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bot.channels import whatsapp_commands
 from bot.records import commands as records
 from bot.safety import report as safety_report
 from bot.settings import Settings, get_settings
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--team", required=True, help="team name (created if it does not exist)")
     add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
+    add.add_argument("--whatsapp", help="their WhatsApp number, known to be theirs (E.164)")
     add.add_argument("--nhs-number", help="their NHS number (10 digits), if known")
     _schedule_command(p_sub)
     records.register(p_sub)
@@ -152,6 +154,7 @@ def _channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     link = i_sub.add_parser("telegram", help="print a single-use Telegram deep link")
     link.add_argument("--participant", type=int, required=True, help="participant id")
     link.add_argument("--days", type=int, default=7, help="days until the link expires")
+    whatsapp_commands.register(sub, i_sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -187,6 +190,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             phone=args.phone,
             telegram=args.telegram,
             nhs_number=args.nhs_number,
+            whatsapp=args.whatsapp,
         )
     if args.command == "chat":
         return commands.chat(settings, args.participant)
@@ -222,6 +226,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.telegram_set_webhook(settings)
     if args.command == "safety":
         return safety_report.run(args, settings)
+    if whatsapp_commands.wanted(args):
+        return whatsapp_commands.run(settings, args)
     if args.command == "invite":
         return commands.invite_telegram(settings, args.participant, days=args.days)
     raise AssertionError(args.command)  # pragma: no cover - argparse refuses others

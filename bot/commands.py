@@ -77,6 +77,7 @@ def participant_add(
     phone: str | None,
     telegram: str | None,
     nhs_number: str | None = None,
+    whatsapp: str | None = None,
 ) -> int:
     db = Database(settings.database_url)
     db.check_migrated()
@@ -91,6 +92,7 @@ def participant_add(
                 now=_now(),
                 phone=phone,
                 telegram_chat_id=telegram,
+                whatsapp=whatsapp,
                 nhs_number=nhs_number,
             )
             participant_id = participant.id

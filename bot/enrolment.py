@@ -50,6 +50,7 @@ def add_participant(
     now: datetime,
     phone: str | None = None,
     telegram_chat_id: str | None = None,
+    whatsapp: str | None = None,
     practitioner: Practitioner | None = None,
     actor: str = "cli",
     nhs_number: str | None = None,
@@ -77,6 +78,8 @@ def add_participant(
         identities.append((Channel.SMS, e164(phone, team.region)))
     if telegram_chat_id:
         identities.append((Channel.TELEGRAM, telegram_chat_id))
+    if whatsapp:
+        identities.append((Channel.WHATSAPP, e164(whatsapp, team.region)))
     for channel, address in identities:
         here = (ChannelIdentity.channel == channel.value, ChannelIdentity.address == address)
         # Unlinked at someone's discharge: the address is free to enrol again.

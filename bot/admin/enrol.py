@@ -15,6 +15,7 @@ from bot.admin.context import ADMIN, Ctx
 from bot.admin.qr import svg_data_uri
 from bot.admin.whole import whole
 from bot.channels.linking import create_invite
+from bot.channels.whatsapp_invite import whatsapp_link
 from bot.enrolment import EnrolmentError, add_participant
 from bot.types import Channel
 from store.models import Practitioner
@@ -48,6 +49,7 @@ def form(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = 
         values=values or {"practitioner": str(ctx.user.id)},
         choices=choices,
         telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
+        whatsapp_ready=bool(ctx.admin.settings.twilio_whatsapp_from),
     )
 
 
@@ -62,15 +64,24 @@ def _telegram_link(session: Session, ctx: Ctx, participant_id: int) -> str:
 def submit(ctx: Ctx) -> Response:
     values = {
         k: ctx.field(k).strip()
-        for k in ("name", "phone", "telegram", "practitioner", "next_appointment", "nhs_number")
+        for k in (
+            "name",
+            "phone",
+            "telegram",
+            "whatsapp",
+            "practitioner",
+            "next_appointment",
+            "nhs_number",
+        )
     }
     now = ctx.now()
     try:
         if not values["name"] or len(values["name"]) > MAX_NAME:
             raise _Invalid(f"Give the name they'd like to be called ({MAX_NAME} letters at most).")
         telegram = values["telegram"] == "yes" and bool(ctx.admin.settings.telegram_bot_username)
-        if not values["phone"] and not telegram:
-            raise _Invalid("Give a mobile number for SMS, or tick Telegram, or both.")
+        whatsapp = values["whatsapp"] == "yes" and bool(ctx.admin.settings.twilio_whatsapp_from)
+        if not values["phone"] and not telegram and not whatsapp:
+            raise _Invalid("Give a mobile number for SMS, or tick Telegram or WhatsApp.")
         try:
             appointment = (
                 date.fromisoformat(values["next_appointment"])
@@ -109,6 +120,11 @@ def submit(ctx: Ctx) -> Response:
             link = None
             if telegram:
                 link = _telegram_link(session, ctx, person.id)
+            wa_link = None
+            if whatsapp:
+                wa_link = whatsapp_link(
+                    session, ctx.admin.settings, person.id, now, actor=ctx.user.actor
+                )
             if sms is not None:
                 ctx.audit(session, "invite.create", "participant", person.id, channel="sms")
             return ctx.render(
@@ -117,6 +133,8 @@ def submit(ctx: Ctx) -> Response:
                 person=person,
                 link=link,
                 qr=svg_data_uri(link) if link else None,
+                wa_link=wa_link,
+                wa_qr=svg_data_uri(wa_link) if wa_link else None,
                 sms=sms is not None,
             )
     except _Invalid as invalid:

@@ -26,7 +26,7 @@ from bot.channels.exchange import Decide, answer_directly, text_only_reply
 from bot.channels.linking import redeem
 from bot.channels.sms import WHATSAPP_PREFIX, Form, SmsWebhook, e164, message_sid
 from bot.engine.turn import Turn
-from bot.keywords import keyword
+from bot.keywords import Keyword, keyword
 from bot.types import Channel, Inbound, Step
 from store.db import UNAVAILABLE
 from store.models import Participant
@@ -78,7 +78,10 @@ class WhatsAppWebhook(SmsWebhook):
     def _text(self, inbound: Inbound) -> Step:
         """Text: the held messages if this is the reply their template asked for; else
         the assistant, as for any channel."""
-        plain = keyword(inbound.text) is None and self._assistant.screen.match(inbound.text) is None
+        # START from someone who has not opted out is only "go on" (the check-in template
+        # asks them to reply when ready): it answers the template too.
+        word = keyword(inbound.text)
+        plain = word in (None, Keyword.START) and self._assistant.screen.match(inbound.text) is None
         if plain:
             with self._db.read() as session:
                 waiting = window.waiting(session, inbound.address)

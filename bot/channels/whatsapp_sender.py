@@ -112,7 +112,7 @@ class WhatsAppSender:
         with self._db.write() as session:
             row = session.get(Message, claim.id)
             if row is not None and row.status == "sending" and row.attempts == claim.attempt:
-                window.hold(session, row, now, window.OUTSIDE_WINDOW)
+                window.failed(session, row, window.OUTSIDE_WINDOW, now)
 
     def _undelivered(self, claim: Claim, code: str) -> Outcome:
         with self._db.write() as session:

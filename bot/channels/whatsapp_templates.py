@@ -37,7 +37,7 @@ TEMPLATES = (
         "whatsapp_template_check_in",
         "Hello, it's {{1}}. It's time for your check-in. Reply to this message when "
         "you're ready and I'll ask the first question.",
-        "Start",
+        "Ready",
     ),
     Template(
         "reminder",

@@ -146,11 +146,12 @@ def waiting(session: Session, address: str) -> bool:
 
 
 def failed(session: Session, row: Message, code: str | None, now: datetime) -> None:
-    """Twilio could not deliver `row`: outside the window it is held and its template
-    queued; anything else is an alert for the team (never dropped in silence)."""
+    """Twilio could not deliver `row`: an alert for the team (never dropped in silence);
+    outside the window (63016) it is held as well, and its template queued."""
     if code == OUTSIDE_WINDOW and stands_for(session, row) is None:
+        # Held, and its template goes; the team sees it too: Twilio's window and ours
+        # disagreed, so the person may have waited for this message.
         hold(session, row, now, OUTSIDE_WINDOW)
-        return
     alert_undelivered(session, row, code, now)
 
 

@@ -9,7 +9,7 @@ import math
 import re
 import secrets
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -21,6 +21,7 @@ import phonenumbers
 from twilio.request_validator import RequestValidator
 
 from bot.fakes import FakeServer, Fault, ReceivedRequest, Response
+from bot.fakes.whatsapp import WHATSAPP, FakeWhatsApp
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
@@ -48,6 +49,8 @@ class SentSms:
     status_callback: str | None = None
     messaging_service_sid: str | None = None
     media_urls: tuple[str, ...] = ()
+    content_sid: str | None = None  # a WhatsApp template send (Content API)
+    content_variables: str | None = None
 
 
 def new_sid(prefix: str = "SM") -> str:
@@ -185,11 +188,15 @@ class FakeTwilio(FakeServer[SentSms]):
         auth_token: str,
         *,
         from_numbers: Collection[str] | None = None,
+        whatsapp_senders: Collection[str] = (),
+        templates: Collection[str] = (),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self._from_numbers = set(from_numbers) if from_numbers is not None else None
+        self.whatsapp = FakeWhatsApp(whatsapp_senders, templates, clock)
         self._opted_out: set[str] = {UNSUBSCRIBED_NUMBER}
         self._messages: dict[str, dict[str, Any]] = {}
         self._messages_lock = threading.Lock()
@@ -294,6 +301,8 @@ class FakeTwilio(FakeServer[SentSms]):
         pairs = request.form()
         form = dict(pairs)
         to = form.get("To", "")
+        if to.startswith(WHATSAPP) or form.get("From", "").startswith(WHATSAPP):
+            return self._create_whatsapp(form)
         from_ = form.get("From") or None
         service = form.get("MessagingServiceSid") or None
         body = form.get("Body", "")
@@ -323,6 +332,58 @@ class FakeTwilio(FakeServer[SentSms]):
             return _error(400, 21610, "Attempt to send to unsubscribed recipient")
 
         sid = new_sid("MM" if media else "SM")
+        resource = self._resource(sid, to, from_, body, service, len(media))
+        self._record(
+            SentSms(
+                to=to,
+                from_=from_,
+                body=body,
+                sid=sid,
+                status_callback=form.get("StatusCallback") or None,
+                messaging_service_sid=service,
+                media_urls=media,
+            )
+        )
+        return Response(201, resource)
+
+    def _create_whatsapp(self, form: dict[str, str]) -> Response:
+        """A WhatsApp send: free-form within 24 hours of the person's last message, else
+        only a template (ContentSid); outside the window Twilio accepts the message and
+        fails it afterwards with 63016, as the real one does."""
+        to, from_ = form.get("To", ""), form.get("From", "")
+        decided = self.whatsapp.decide(to, from_, form)
+        if isinstance(decided, Response):
+            return decided
+        body, failure = decided
+        sid = new_sid("SM")
+        resource = self._resource(sid, to, from_, body, None, 0)
+        resource["num_segments"] = "1"
+        if failure is not None:
+            self.whatsapp.fails[sid] = failure
+        self._record(
+            SentSms(
+                to=to,
+                from_=from_,
+                body=body,
+                sid=sid,
+                status_callback=form.get("StatusCallback") or None,
+                content_sid=form.get("ContentSid") or None,
+                content_variables=form.get("ContentVariables") or None,
+            )
+        )
+        return Response(201, resource)
+
+    def report(self, sid: str) -> httpx.Response:
+        """Post the status Twilio would report next for message `sid`: failed with the
+        error it decided on (63016 outside the window), else delivered."""
+        failure = self.whatsapp.fails.pop(sid, None)
+        if failure is not None:
+            return self.deliver_status(sid, "failed", error_code=failure)
+        return self.deliver_status(sid, "delivered")
+
+    def _resource(
+        self, sid: str, to: str, from_: str | None, body: str, service: str | None, media: int
+    ) -> dict[str, Any]:
         now = _now()
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
         resource: dict[str, Any] = {
@@ -337,7 +398,7 @@ class FakeTwilio(FakeServer[SentSms]):
             "error_message": None,
             "from": from_,
             "messaging_service_sid": service,
-            "num_media": str(len(media)),
+            "num_media": str(media),
             "num_segments": str(num_segments(body)) if service is None else "0",
             "price": None,
             "price_unit": "USD",
@@ -349,18 +410,7 @@ class FakeTwilio(FakeServer[SentSms]):
         }
         with self._messages_lock:
             self._messages[sid] = resource
-        self._record(
-            SentSms(
-                to=to,
-                from_=from_,
-                body=body,
-                sid=sid,
-                status_callback=form.get("StatusCallback") or None,
-                messaging_service_sid=service,
-                media_urls=media,
-            )
-        )
-        return Response(201, dict(resource))
+        return dict(resource)
 
     def _list(self, request: ReceivedRequest) -> Response:
         with self._messages_lock:
