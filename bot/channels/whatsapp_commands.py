@@ -7,10 +7,10 @@ from pathlib import Path
 
 from bot.settings import Settings
 
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
-
-
-def register(sub: Subparsers, invite: Subparsers) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    invite: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     link = invite.add_parser("whatsapp", help="print a single-use wa.me link (and its QR code)")
     link.add_argument("--participant", type=int, required=True, help="participant id")
     link.add_argument("--days", type=int, default=7, help="days until the link expires")
