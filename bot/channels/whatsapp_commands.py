@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.settings import Settings
 
+
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     invite: argparse._SubParsersAction[argparse.ArgumentParser],
