@@ -34,6 +34,7 @@ from bot.admin import (
     simulator,
     suggest,
     teams,
+    whatsapp,
 )
 from bot.admin.context import ADMIN, LEAD, ROLES, Admin
 from bot.admin.endpoint import ALL_STAGES, Handler, page
@@ -119,6 +120,7 @@ def build_admin(
         post("/participants/{pid:int}/appointment", participant.set_appointment),
         post("/participants/{pid:int}/schedule", schedule.save),
         post("/participants/{pid:int}/telegram-link", enrol.telegram_link),
+        post("/participants/{pid:int}/whatsapp-link", whatsapp.link),
         post("/participants/{pid:int}/practitioner", assign.save, **leads),
         post("/participants/{pid:int}/nhs-number", participant.set_nhs_number),
         get("/participants/{pid:int}/export", records.export, **leads),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, coproduction, privacy, schedule, triage
+from bot.admin import access, coproduction, privacy, schedule, triage, whatsapp
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.records.nhs_number import NhsNumberError, parse_optional
@@ -123,6 +123,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             **privacy.panels(session, person, ctx.now()),
             **records.panel(session, pid),
             **coproduction.participant_panel(session, person, ctx.now()),
+            **whatsapp.panel(session, person, ctx.admin.settings),
         )
 
 
