@@ -46,7 +46,8 @@ def test_enrolling_on_whatsapp_shows_a_wa_me_link_and_its_qr_code(world: World) 
     assert base64.b64decode(qr.split(",", 1)[1]).startswith(b"<svg")
     with world.db.write() as session:
         person = redeem(session, _code(link), Channel.WHATSAPP, "+447400111222", world.clock())
-        assert person is not None and person.display_name == "Jo"
+        assert person is not None
+        assert person.display_name == "Jo"
 
 
 def test_the_participant_page_makes_a_new_link_and_shows_what_waits(world: World) -> None:
