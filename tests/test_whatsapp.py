@@ -187,6 +187,21 @@ async def test_a_template_twilio_refuses_raises_an_alert(db_url: str) -> None:
         assert "news about your plan" in "\n".join(await wa.send("hi"))
 
 
+@pytest.mark.asyncio
+async def test_no_template_once_they_have_written(db_url: str) -> None:
+    async with whatsapp(db_url) as wa:
+        pid = enrol_on_whatsapp(wa.env)
+        _notice(wa, pid, "Your plan was approved.")
+        assert await wa.dispatcher.deliver_due(limit=1) == 1  # held; its template queued
+        assert await wa.send("hello") == ["Your plan was approved."]
+        assert await wa.deliver() == 1  # the template: not needed any more
+        assert wa.fake.sent == []
+        assert [m.body for m in _outbound(wa, pid, status="cancelled")] == [
+            "Hello, it's Touchpoint. There is a new message for you. Reply to this message "
+            "to see it."
+        ]
+
+
 # What WhatsApp sends besides text
 
 

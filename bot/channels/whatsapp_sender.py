@@ -99,6 +99,9 @@ class WhatsAppSender:
             if row is None or row.status != "sending" or row.attempts != claim.attempt:
                 return _Plan("gone")
             held = window.stands_for(session, row)
+            if held is not None and held.status != window.HELD:
+                row.status = "cancelled"  # they wrote meanwhile and have the message
+                return _Plan("gone")
             if held is not None:
                 purpose = window.purpose_of(session, held)
                 return _Plan("template", templates.content_sid(self._settings, purpose))

@@ -35,11 +35,14 @@ def discharge(
     if participant.status == DISCHARGED:
         raise AlreadyDischarged(participant.id)
     pid = participant.id
-    # Queued but not yet sent (check-ins, reminders, late replies): not sent any more.
+    # Queued but not yet sent (check-ins, reminders, late replies), or held for WhatsApp's
+    # window (bot/channels/whatsapp_window.py): not sent any more.
     queued = (
         update(Message)
         .where(
-            Message.participant_id == pid, Message.direction == "out", Message.status == "queued"
+            Message.participant_id == pid,
+            Message.direction == "out",
+            Message.status.in_(("queued", "held")),
         )
         .values(status="cancelled", error_code=DISCHARGED, next_attempt_at=None, updated_at=now)
     )
