@@ -22,11 +22,14 @@ _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 def config_problems(settings: Settings) -> list[str]:
     """Sentences saying what is missing for each channel that is configured."""
     problems: list[str] = []
-    twilio = settings.twilio_account_sid or settings.twilio_from_number
+    twilio = (
+        settings.twilio_account_sid or settings.twilio_from_number or settings.twilio_whatsapp_from
+    )
     if twilio and settings.twilio_auth_token is None:
         problems.append(
             "Twilio is configured but TWILIO_AUTH_TOKEN is not set, so Touchpoint can't "
-            "check that SMS webhooks really come from Twilio. Set TWILIO_AUTH_TOKEN to the "
+            "check that SMS and WhatsApp webhooks really come from Twilio. Set "
+            "TWILIO_AUTH_TOKEN to the "
             "Auth Token in the Twilio Console and start again."
         )
     if settings.telegram_bot_token is not None:
