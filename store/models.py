@@ -224,7 +224,8 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     # in: received | out: inline, queued, sending, sent, delivered, failed, undeliverable,
-    # cancelled (queued when the person was discharged)
+    # cancelled (queued when the person was discharged), held (waiting for WhatsApp's
+    # window; released when the person writes: bot/channels/whatsapp_window.py)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

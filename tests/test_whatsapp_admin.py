@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.channels import whatsapp_window as window
 from bot.channels.linking import redeem
 from bot.types import Channel
 from store.models import Message
@@ -80,3 +81,23 @@ def test_the_participant_page_makes_a_new_link_and_shows_what_waits(world: World
     assert "WhatsApp: +447400111222" in text
     assert "WhatsApp: 2 messages waiting" in text
     assert "WhatsApp: 1 message could not be delivered" in text
+
+
+def test_an_undelivered_whatsapp_message_is_on_the_alerts_list(world: World) -> None:
+    with world.db.write() as session:
+        row = Message(
+            participant_id=world.ids["alex"],
+            channel="whatsapp",
+            address="+447400111222",
+            direction="out",
+            body="Hello, it's Touchpoint. There is a new message for you.",
+            status="failed",
+            created_at=world.clock(),
+        )
+        session.add(row)
+        session.flush()
+        window.alert_undelivered(session, row, "63024", world.clock())
+    browser = world.signed_in("pat")
+    browser.get("/admin/alerts")
+    text = " ".join(browser.text.split())
+    assert "a WhatsApp message to them could not be delivered" in text
