@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.admin import notify
+from bot.channels import whatsapp_templates as templates
 from bot.channels.sms import INBOUND_PATH
 from bot.channels.whatsapp_invite import whatsapp_link
 from bot.schedule import adjust
@@ -223,6 +224,10 @@ async def test_pictures_locations_and_reactions_get_the_sentence_and_the_questio
             assert "only read typed text" in replies[0]
             assert "crisis might be coming" in replies[-1]
         assert "Added: Tired" in "\n".join(await wa.send("Tired"))
+        # A caption is read, and screened, as any text is.
+        captioned = await wa.send("I want to end my life", message_type="image", media=media)
+        assert "999" in "\n".join(captioned)
+        assert "only read typed text" not in "\n".join(captioned)
 
 
 @pytest.mark.asyncio
@@ -303,3 +308,22 @@ def _outbound(wa: WhatsApp, pid: int, *, status: str) -> list[Message]:
                 .order_by(Message.id)
             )
         )
+
+
+# The docs
+
+
+def test_the_docs_say_where_whatsapp_arrives_and_how_a_person_joins() -> None:
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for name in (
+        "/webhooks/twilio/whatsapp",
+        "touchpoint invite whatsapp --participant",
+        "touchpoint whatsapp templates",
+        "touchpoint participant add --whatsapp",
+    ):
+        assert name in readme, name
+    deployment = (root / "docs" / "deployment.md").read_text(encoding="utf-8")
+    for template in templates.TEMPLATES:
+        assert template.setting in deployment
+        assert template.wording in deployment  # the suggested wording, as the command prints

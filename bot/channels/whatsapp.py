@@ -155,9 +155,10 @@ class WhatsAppWebhook(SmsWebhook):
 
 
 def _kind(form: Form, text: str) -> str:
-    """ "text", or what was sent instead (its type, for the stored message)."""
+    """ "text", or what was sent instead (its type, for the stored message). A caption is
+    text: it goes through the safety screen like any message."""
     given = form.get("MessageType", "").lower()
-    if given in _NOT_TEXT:
+    if given == "reaction" or (given in _NOT_TEXT and not text.strip()):
         return given
     if text.strip():
         return "text"
