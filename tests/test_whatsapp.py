@@ -121,10 +121,17 @@ async def test_a_check_in_after_three_days_of_silence_goes_as_a_template(db_url:
         assert held.error_code == "window_closed"
         await wa.report(sent)  # read
 
+        # A day on, the reminder: its own template (here the notice's), no new question.
+        wa.clock.advance(hours=21)
+        _run_scheduler(wa, hours=4)
+        assert await wa.deliver() == 2
+        assert [s.content_sid for s in wa.fake.sent] == [CHECK_IN_SID, NOTICE_SID]
+
         # They tap the template's button: the check-in begins where it would have.
         wa.clock.advance(hours=5)
-        first = "\n".join(await wa.send("", button="Start"))
+        [first] = await wa.send("", button="Ready")
         assert "How have things been since we last spoke?" in first
+        assert "reminder" not in first
         assert "gone well" in "\n".join(await wa.send("7"))
         with wa.env.db.read() as session:
             conv = session.scalars(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from bot import jobs
 from bot.channels import whatsapp_templates as templates
 from bot.schedule.people import CHECK_IN, PREP, REMINDER
 from bot.staff.notify import raise_alert
@@ -30,7 +31,8 @@ WINDOW_CLOSED = "window_closed"  # held by us: their last message was too long a
 OUTSIDE_WINDOW = "63016"  # held because Twilio refused a free-form message
 UNDELIVERED = "whatsapp_undelivered"  # the alert kind
 _CHANNEL = Channel.WHATSAPP.value
-_PURPOSES = {CHECK_IN: "check_in", REMINDER: "reminder", PREP: "appointment"}
+REMINDER_PURPOSE = "reminder"
+_PURPOSES = {CHECK_IN: "check_in", REMINDER: REMINDER_PURPOSE, PREP: "appointment"}
 
 _LAST_INBOUND = select(func.max(Message.created_at)).where(
     Message.channel == _CHANNEL,
@@ -75,7 +77,11 @@ def purpose_of(session: Session, row: Message) -> str:
         return templates.NOTICE.purpose
     kind = session.scalar(
         select(Job.kind)
-        .where(Job.participant_id == row.participant_id, Job.done_at == row.created_at)
+        .where(
+            Job.participant_id == row.participant_id,
+            Job.done_at == row.created_at,
+            Job.outcome == jobs.SENT,  # another job of that moment may have been skipped
+        )
         .limit(1)
     )
     return _PURPOSES.get(kind or "", templates.NOTICE.purpose)
@@ -124,13 +130,17 @@ def _templates_since(session: Session, address: str, since: datetime | None) -> 
 
 def release(session: Session, address: str, participant: Participant) -> list[str]:
     """The held messages, oldest first, to give now as the answer to the person's message
-    (which opened the window); each held row is marked released. After STOP, or once
-    discharged, they are cancelled instead."""
+    (which opened the window), marked released; a held reminder is left out when what it
+    reminds of is given. After STOP, or once discharged, all are cancelled instead."""
     rows = list(session.scalars(_HELD, {"address": address}))
-    released = participant.status == "active"
+    given = rows if participant.status == "active" else []
+    purposes = {row.id: purpose_of(session, row) for row in given}
+    if any(purpose != REMINDER_PURPOSE for purpose in purposes.values()):
+        # A reminder quotes a question; the question itself (or newer news) is given.
+        given = [row for row in given if purposes[row.id] != REMINDER_PURPOSE]
     for row in rows:
-        row.status = "released" if released else "cancelled"
-    return [row.body for row in rows] if released else []
+        row.status = "released" if row in given else "cancelled"
+    return [row.body for row in given]
 
 
 def waiting(session: Session, address: str) -> bool:
