@@ -14,7 +14,7 @@ from bot.admin import access, coproduction, decide, diff, notify
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.privacy.scheduled import held
-from store.models import Participant, Plan, PlanVersion, Practitioner
+from store.models import Participant, PlanVersion, Practitioner
 
 PARTICIPANT = "participant"
 
@@ -39,15 +39,6 @@ def authors(session: Session, person: Participant, *versions: PlanVersion | None
     return labels
 
 
-def _waiting(session: Session, plan: Plan) -> PlanVersion | None:
-    return session.scalars(
-        select(PlanVersion)
-        .where(PlanVersion.plan_id == plan.id, PlanVersion.status == "submitted")
-        .order_by(PlanVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
-
-
 def _where(ctx: Ctx) -> tuple[int, str]:
     return int(ctx.param("pid")), str(ctx.param("kind"))
 
@@ -58,7 +49,7 @@ def show(
     pid, kind = _where(ctx)
     with ctx.admin.db.write() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
-        waiting = _waiting(session, plan)
+        waiting = plans.waiting_version(session, plan.id)
         approved = plans.approved_version(session, plan.id)
         latest = plans.latest_version(session, plan.id)
         context: dict[str, Any] = {
@@ -77,8 +68,10 @@ def show(
             "authors": authors(session, person, waiting, approved),
             "note": note,
             "error": error,
+            "error_for": "note",
             "max_note": decide.MAX_NOTE,
             "suggest_error": suggest_error,
+            "suggest_error_for": "suggest-error",
             **coproduction.review_panel(
                 session, person, kind, waiting, plans.SECTIONS[kind], ctx.now()
             ),
