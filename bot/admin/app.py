@@ -121,6 +121,7 @@ def build_admin(
         post("/participants/{pid:int}/appointment", participant.set_appointment),
         post("/participants/{pid:int}/schedule", schedule.save),
         post("/participants/{pid:int}/telegram-link", enrol.telegram_link),
+        get("/participants/{pid:int}/enrolled", enrol.enrolled),
         post("/participants/{pid:int}/practitioner", assign.save, **leads),
         post("/participants/{pid:int}/nhs-number", participant.set_nhs_number),
         get("/participants/{pid:int}/export", records.export, **leads),

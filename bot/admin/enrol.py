@@ -3,6 +3,7 @@ Telegram deep link to open, shown as a link and as a QR code to scan in the room
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,8 @@ from bot.types import Channel
 from store.models import Practitioner
 
 MAX_NAME = 120
+SHOWN_FOR = 600  # seconds the enrolled page can be reloaded
+_SHOWN = re.compile(r"(?P<pid>\d+)\.(?P<sms>[01])\.(?P<token>[A-Za-z0-9_-]{64})?")
 
 
 class _Invalid(Exception):
@@ -111,16 +114,37 @@ def submit(ctx: Ctx) -> Response:
                 link = _telegram_link(session, ctx, person.id)
             if sms is not None:
                 ctx.audit(session, "invite.create", "participant", person.id, channel="sms")
-            return ctx.render(
-                "enrolled.html",
-                title="Enrolled",
-                person=person,
-                link=link,
-                qr=svg_data_uri(link) if link else None,
-                sms=sms is not None,
-            )
+            pid = person.id
     except _Invalid as invalid:
         return form(ctx, error=str(invalid), values=values)
+    return _show_once(ctx, pid, link, sms=sms is not None)
+
+
+def _show_once(ctx: Ctx, pid: int, link: str | None, *, sms: bool) -> Response:
+    """Post/redirect/get: the new link rides in a short-lived cookie to the page that shows
+    it, so reloading that page shows it again and never enrols or invites twice."""
+    token = link.rsplit("=", 1)[1] if link else ""
+    ctx.set_cookie(ctx.admin.cookie("enrolled"), f"{pid}.{int(sms)}.{token}", SHOWN_FOR)
+    return ctx.redirect(f"/participants/{pid}/enrolled")
+
+
+def enrolled(ctx: Ctx) -> Response:
+    pid = int(ctx.param("pid"))
+    shown = _SHOWN.fullmatch(ctx.request.cookies.get(ctx.admin.cookie("enrolled"), ""))
+    if shown is None or int(shown["pid"]) != pid:
+        return ctx.redirect(f"/participants/{pid}")
+    username = (ctx.admin.settings.telegram_bot_username or "").lstrip("@")
+    link = f"https://t.me/{username}?start={shown['token']}" if shown["token"] else None
+    with ctx.admin.db.read() as session:
+        person = access.participant(session, ctx.user, pid)
+        return ctx.render(
+            "enrolled.html",
+            title="Enrolled" if shown["sms"] == "1" or link is None else "Telegram link",
+            person=person,
+            link=link,
+            qr=svg_data_uri(link) if link else None,
+            sms=shown["sms"] == "1",
+        )
 
 
 def telegram_link(ctx: Ctx) -> Response:
@@ -131,11 +155,4 @@ def telegram_link(ctx: Ctx) -> Response:
     with ctx.admin.db.write() as session:
         person = access.participant(session, ctx.user, pid)
         link = _telegram_link(session, ctx, person.id)
-        return ctx.render(
-            "enrolled.html",
-            title="Telegram link",
-            person=person,
-            link=link,
-            qr=svg_data_uri(link),
-            sms=False,
-        )
+    return _show_once(ctx, pid, link, sms=False)

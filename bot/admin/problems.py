@@ -27,7 +27,8 @@ def summary(context: Mapping[str, Any]) -> list[Problem]:
     if context.get("problem"):  # about the page as a whole: no field to go to
         found.append(Problem(str(context["problem"]), ""))
     if context.get("error"):
-        found.append(Problem(str(context["error"]), str(context.get("error_for") or BESIDE_THE_FORM)))
+        field = context.get("error_for") or BESIDE_THE_FORM
+        found.append(Problem(str(context["error"]), str(field)))
     errors = context.get("errors")
     if isinstance(errors, Mapping):
         found.extend(Problem(str(text), str(field)) for field, text in errors.items())
