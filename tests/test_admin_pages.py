@@ -165,14 +165,21 @@ def test_participant_page(world: World) -> None:
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}")
     text = browser.text
-    assert "SMS: +447400123456" in text
-    assert "version 1, waiting for review" in text
+    assert "SMS: +44 7400 123456" in text  # spaced as people read it
+    assert "newest is version 1, waiting for review" in text
     assert "hello there" in text
     assert world.audit("participant.view")[-1].record_id == world.ids["alex"]
     browser.submit("/appointment", {"next_appointment": "2026-04-01"})
     assert "Wed 1 Apr 2026" in browser.text
-    browser.submit("/appointment", {"next_appointment": "1st April"})
-    assert "year-month-day" in browser.text
+    response = browser.submit("/appointment", {"next_appointment": "1st April"})
+    assert response.status_code == 400
+    assert browser.page is not None
+    assert browser.page.find("title").text().startswith("Error:")
+    summary = browser.page.find("div", class_="error-summary")
+    assert "autofocus" in summary.attrs
+    [link] = summary.find_all("a")
+    assert link.get("href") == "#next_appointment"
+    assert "year-month-day" in link.text()
 
 
 def test_alerts_and_acknowledging_them(world: World) -> None:

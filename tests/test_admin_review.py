@@ -182,7 +182,12 @@ def test_edit_then_approve_attributes_changes_and_tells_the_person(world: World)
     edited = versions[2].sections
     me = f"practitioner:{world.ids['pat']}"
     assert edited["coping"][0]["by"] == "participant"
-    assert edited["coping"][1] == {"text": "Call my sister Jo", "by": me}
+    # Whose words they were stays with the item (word-level authorship).
+    assert edited["coping"][1] == {
+        "text": "Call my sister Jo",
+        "by": me,
+        "was": {"text": "Call my sister", "by": "participant"},
+    }
     assert edited["warning_signs"] == []
     assert edited["reasons"] == [{"text": "My dog Biscuit", "by": me}]
     assert versions[1].sections == SUBMITTED  # the submitted words are kept as they were
@@ -190,9 +195,15 @@ def test_edit_then_approve_attributes_changes_and_tells_the_person(world: World)
     assert '"Call my sister" to "Call my sister Jo"' in message.body
     assert 'removed "I stop sleeping well and stay in bed"' in message.body
     assert 'added "My dog Biscuit"' in message.body
-    # The review page now shows the practitioner as the writer.
+    # The version page shows the practitioner's change against the person's words.
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/3")
     assert "Pat Practitioner (practitioner)" in browser.text
+    assert browser.page is not None
+    assert page_problems(browser.page) == []
+    [changed] = [i for i in browser.page.find_all("li", class_="item") if i.find_all("ins")]
+    assert [i.text() for i in changed.find_all("ins")] == ["added: Jo"]
+    assert "Call my sister" in changed.text()
+    assert "changed from the words of \u2068Alex\u2069 (service user)" in changed.text()
 
 
 def test_an_edit_with_a_mistake_keeps_everything_typed(world: World) -> None:

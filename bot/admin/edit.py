@@ -130,6 +130,9 @@ def apply(
                 continue
             entry = copy.deepcopy(old)
             if text != before:
+                # Whose words these were stays with the item: the version page shows the
+                # practitioner's change word by word against them.
+                entry["was"] = {"text": before, "by": str(old.get("by", "participant"))}
                 entry.update(text=text, by=actor)
                 if key in CONTACT_SECTIONS:
                     entry["name"] = text

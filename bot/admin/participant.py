@@ -114,6 +114,7 @@ def show(ctx: Ctx, *, error: str | None = None, error_for: str = "") -> Response
         cards = triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now())
         return ctx.render(
             "participant.html",
+            status=400 if error else 200,
             title=person.display_name,
             person=person,
             identities=identities,

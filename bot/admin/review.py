@@ -25,7 +25,8 @@ def authors(session: Session, person: Participant, *versions: PlanVersion | None
     for version in versions:
         for items in (version.sections if version else {}).values():
             for entry in items:
-                for one in [entry, *(entry.get("steps") or [])]:
+                was = entry.get("was") if isinstance(entry.get("was"), dict) else {}
+                for one in [entry, was, *(entry.get("steps") or [])]:
                     by = str(one.get("by", ""))
                     if by.startswith("practitioner:") and by[13:].isdigit():
                         ids.add(int(by[13:]))
@@ -52,6 +53,11 @@ def show(
         waiting = plans.waiting_version(session, plan.id)
         approved = plans.approved_version(session, plan.id)
         latest = plans.latest_version(session, plan.id)
+        compared = diff.compare(
+            approved.sections if approved else {},
+            waiting.sections if waiting else {},
+            plans.SECTIONS[kind],
+        )
         context: dict[str, Any] = {
             "person": person,
             "kind": kind,
@@ -60,11 +66,8 @@ def show(
             "newer_draft": latest is not None
             and waiting is not None
             and latest.number > waiting.number,
-            "sections": diff.compare(
-                approved.sections if approved else {},
-                waiting.sections if waiting else {},
-                plans.SECTIONS[kind],
-            ),
+            "sections": compared,
+            "changes": diff.summary(compared, first=approved is None),
             "authors": authors(session, person, waiting, approved),
             "note": note,
             "error": error,
@@ -201,4 +204,5 @@ def _one_version(ctx: Ctx, template: str) -> Response:
             authors=authors(session, person, row),
             status_names=STATUS_NAMES,
             printed_at=ctx.now(),
+            show_changes=template == "version.html",
         )
