@@ -28,6 +28,34 @@ def violations(page: Page) -> list[str]:
     return [_described(v) for v in results.response["violations"]]
 
 
+# What axe files under best practice, and we ask of every page: headings that go down one
+# level at a time from one <h1>, and no two buttons that say the same thing.
+_HOUSE_RULES = r"""() => {
+  const found = [];
+  const headings = [...document.querySelectorAll("main h1, main h2, main h3, main h4")]
+    .filter(h => !h.closest(".error-summary"));  // NHS.UK's summary: an h2 above the h1
+  let level = 0;
+  for (const h of headings) {
+    const now = Number(h.tagName[1]);
+    if (now > level + 1) found.push(`heading-order: ${h.tagName} "${h.innerText.trim()}" after h${level}`);
+    level = now;
+  }
+  if (document.querySelectorAll("main h1").length !== 1) found.push("one <h1> in main");
+  const seen = new Map();
+  for (const b of document.querySelectorAll("main button")) {
+    const name = (b.getAttribute("aria-label") || b.innerText).replace(/\s+/g, " ").trim();
+    seen.set(name, (seen.get(name) || 0) + 1);
+  }
+  for (const [name, n] of seen) if (n > 1) found.push(`${n} buttons say "${name}"`);
+  return found;
+}"""
+
+
+def house_rules(page: Page) -> list[str]:
+    found: list[str] = page.evaluate(_HOUSE_RULES)
+    return found
+
+
 def check(page: Page, name: str) -> None:
-    found = violations(page)
+    found = violations(page) + house_rules(page)
     assert found == [], f"{name} ({page.url}) breaks WCAG 2.2 AA:\n" + "\n".join(found)
