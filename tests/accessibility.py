@@ -37,7 +37,8 @@ _HOUSE_RULES = r"""() => {
   let level = 0;
   for (const h of headings) {
     const now = Number(h.tagName[1]);
-    if (now > level + 1) found.push(`heading-order: ${h.tagName} "${h.innerText.trim()}" after h${level}`);
+    const text = h.innerText.trim();
+    if (now > level + 1) found.push(`heading-order: ${h.tagName} "${text}" after h${level}`);
     level = now;
   }
   if (document.querySelectorAll("main h1").length !== 1) found.push("one <h1> in main");
