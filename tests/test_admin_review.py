@@ -374,9 +374,17 @@ def test_many_changes_are_all_listed_with_the_reason_and_undo(world: World) -> N
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
     new_items = {
-        f"n-{key}-{j}": f"A new thing to write down number {j} for {key}"
-        for key in ("coping", "reasons", "unwell_helps", "distractions")
-        for j in (0, 1)
+        f"n-{key}-0": f"A new thing to write down for {key}"
+        for key in (
+            "coping",
+            "reasons",
+            "unwell_helps",
+            "distractions",
+            "safer_surroundings",
+            "unwell_not_helpful",
+            "unwell_tell",
+            "unwell_practical",
+        )
     }
     browser.submit("/versions/2/edit", new_items | {"override_reason": "From our talk today"})
     [message] = _outbox(world)
@@ -393,3 +401,24 @@ def test_someone_who_sent_stop_is_not_messaged(world: World) -> None:
     assert world.versions("alex")[1].status == "approved"
     assert [m for m in _outbox(world) if "approved" in m.body] == []
     assert world.audit("plan.approve")[-1].detail["notified"] is None
+
+
+def test_one_section_on_its_own_page_leaves_the_others_as_they_were(world: World) -> None:
+    browser = world.signed_in("pat")
+    browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
+    assert browser.page is not None
+    link = next(a for a in browser.page.find_all("a") if a.text() == "Change “Things I can do on my own”")
+    browser.get(link.get("href"))
+    assert browser.page is not None
+    assert page_problems(browser.page) == []
+    assert [f.find("legend").text() for f in browser.page.find_all("fieldset")] == ["Things I can do on my own"]
+    browser.submit(
+        "/versions/2/edit",
+        {"t-coping-1": "Call my sister Jo", "override_reason": "Jo is the sister you named"},
+    )
+    assert "Your changes are saved" in browser.text
+    submitted, edited = world.versions("alex")[1:]
+    assert edited.sections["coping"][1]["text"] == "Call my sister Jo"
+    for key in submitted.sections:
+        if key != "coping":
+            assert edited.sections[key] == submitted.sections[key]
