@@ -407,11 +407,15 @@ def test_one_section_on_its_own_page_leaves_the_others_as_they_were(world: World
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
     assert browser.page is not None
-    link = next(a for a in browser.page.find_all("a") if a.text() == "Change “Things I can do on my own”")
+    link = next(
+        a for a in browser.page.find_all("a") if a.text() == "Change “Things I can do on my own”"
+    )
     browser.get(link.get("href"))
     assert browser.page is not None
     assert page_problems(browser.page) == []
-    assert [f.find("legend").text() for f in browser.page.find_all("fieldset")] == ["Things I can do on my own"]
+    assert [f.find("legend").text() for f in browser.page.find_all("fieldset")] == [
+        "Things I can do on my own"
+    ]
     browser.submit(
         "/versions/2/edit",
         {"t-coping-1": "Call my sister Jo", "override_reason": "Jo is the sister you named"},
