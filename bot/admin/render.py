@@ -40,6 +40,17 @@ def phone(value: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def phone_needed(text: str, value: str | None) -> bool:
+    """Whether a contact's number adds anything: not when their words already hold it."""
+    if not value:
+        return False
+    try:
+        significant = str(phonenumbers.parse(value, None).national_number)
+    except phonenumbers.NumberParseException:
+        return value not in text
+    return significant not in "".join(ch for ch in text if ch.isdigit())
+
+
 class Pages:
     def __init__(self, templates_dir: Path) -> None:
         self.env = Environment(
@@ -56,6 +67,9 @@ class Pages:
         self.env.filters["plan_name"] = plan_name
         self.env.filters["nhs_number"] = shown
         self.env.filters["phone"] = phone
+        self.env.tests["needing_phone"] = lambda entry: phone_needed(
+            str(entry.get("text", "")), entry.get("phone")
+        )
         self.env.filters["merged"] = lambda was, text: merged(str(was), str(text))
         self.css = (templates_dir / "admin" / "admin.css").read_bytes()
 
