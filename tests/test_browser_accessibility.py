@@ -155,23 +155,35 @@ def test_the_review_opens_with_a_summary_and_folds_what_did_not_change(
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_an_edit_with_a_mistake_says_where(page: Page, world: dict[str, object]) -> None:
+def test_an_edit_one_section_at_a_time_keeps_the_persons_words(
+    page: Page, world: dict[str, object]
+) -> None:
     ids = world["ids"]
     assert isinstance(ids, dict)
     _sign_in(page, world["base"], "pia@example.org")
     page.goto(f"{world['base']}/admin/participants/{ids['sam']}/plans/crisis/versions/1/edit")
     _shoot(page, "edit")
-    page.get_by_role("link", name="Change “People I can ask for help”").click()
+    page.get_by_role("link", name="Change “Warning signs”").click()
     expect(page.locator("fieldset")).to_have_count(1)  # one thing per page
     _shoot(page, "edit-one-section")
-    page.locator("#n-people_help-0").fill("Mum")
-    page.locator("#np-people_help-0").fill("12")
+    page.locator("#t-warning_signs-0").fill("Not eating much")
     page.get_by_role("button", name=re.compile("^Save changes and approve")).click()
-    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page).to_have_title(re.compile(r"^Error: "))  # a change needs a reason
     expect(page.locator(".error-summary")).to_be_focused()
     _shoot(page, "edit-error")
     page.locator(".error-summary a").first.click()
-    expect(page.locator("#np-people_help-0")).to_be_focused()
+    expect(page.locator("#override_reason")).to_be_focused()
+    expect(page.locator("#t-warning_signs-0")).to_have_value("Not eating much")  # kept
+    page.keyboard.type("Sam said so at the appointment")
+    page.get_by_role("button", name=re.compile("^Save changes and approve")).click()
+    expect(page.get_by_role("status")).to_contain_text("Your changes are saved")
+    page.goto(f"{world['base']}/admin/participants/{ids['sam']}/plans/crisis/versions/2")
+    changed = page.locator("li.item", has=page.locator("ins"))
+    expect(changed.locator("ins")).to_have_text("added: much")
+    expect(changed).to_contain_text("Not eating")
+    expect(changed).to_contain_text("much Pia Practitioner (practitioner)")  # spaced
+    expect(changed).to_contain_text("changed from the words of \u2068Sam\u2069 (service user)")
+    _shoot(page, "version-edited")
 
 
 def test_enrolment_errors_and_reloads(page: Page, world: dict[str, object]) -> None:
