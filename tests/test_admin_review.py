@@ -82,6 +82,18 @@ def test_the_review_page_shows_both_versions_section_by_section(world: World) ->
     assert "changed" in coping
     unchanged = page.find("h2", id="s-people_help").text()
     assert "changed" not in unchanged
+    # A summary first; what did not change is folded away (<details>, closed).
+    assert page.find("p", class_="changes").text() == (
+        "1 item added, 1 changed, 1 removed; 2 unchanged."
+    )
+    folded = page.find_all("details", class_="unchanged")
+    assert [d.find("summary").text() for d in folded] == [
+        "1 unchanged item in “Things I can do on my own”",
+        "1 unchanged section: People I can ask for help",
+    ]
+    assert all("open" not in d.attrs for d in folded)
+    assert "Go for a walk by the river" in folded[0].text()
+    assert folded[1].find("h2", id="s-people_help")
     assert "\u2068Alex\u2069 (service user)" in {
         b.text().lstrip("- ") for b in page.find_all("span", class_="by")
     }
