@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -545,3 +545,26 @@ def test_a_strangers_risk_alert_is_triaged_by_the_numbers_team(world: World) -> 
     admin.get("/admin/alerts")
     assert "rule_team_b" in admin.text
     assert "rule_nobody" in admin.text
+
+
+def test_the_conversation_pages_and_finds_words_exactly(world: World) -> None:
+    for text in ("100% better today", "snake_case is not a feeling", *[f"m{n}" for n in range(60)]):
+        world.say("alex", text)
+    browser = world.signed_in("pat")
+    page = f"/admin/participants/{world.ids['alex']}/conversation"
+    browser.get(page)
+    assert browser.page is not None
+    assert page_problems(browser.page) == []
+    assert len(browser.page.find("ol", class_="chat").find_all("li")) == 50
+    assert "Page 1 of" in browser.text
+    # % and _ are the words typed, not patterns.
+    for words, found in (("100%", 1), ("E_C", 1), ("%", 1), ("_", 1), ("m5", 11)):
+        browser.get(f"{page}?q={quote(words)}")
+        assert browser.page is not None
+        rows = [li for li in browser.page.find_all("li") if "msg" in li.get("class")]
+        inbound = [li for li in rows if "from-them" in li.get("class")]
+        assert len(inbound) == found, (words, [li.text() for li in inbound])
+    # Who looked is audited; what they searched for is not.
+    viewed = world.audit("participant.conversation_view")
+    assert viewed
+    assert all("q" not in e.detail and "m5" not in str(e.detail) for e in viewed)
