@@ -18,7 +18,7 @@ from bot.enrolment import add_participant
 from bot.plans import item
 from bot.types import Channel
 from store.models import Alert, ChannelIdentity, Invite, Message, Participant, Practitioner, Team
-from tests.admin_html import page_problems
+from tests.admin_html import page_problems, parse
 from tests.admin_support import World, admin_world
 
 
@@ -568,3 +568,22 @@ def test_the_conversation_pages_and_finds_words_exactly(world: World) -> None:
     viewed = world.audit("participant.conversation_view")
     assert viewed
     assert all("q" not in e.detail and "m5" not in str(e.detail) for e in viewed)
+
+
+def test_enrolment_is_post_redirect_get(world: World) -> None:
+    browser = world.signed_in("pat")
+    browser.get("/admin/participants/new")
+    response = browser.submit("/participants/new", {"name": "Jo", "telegram": "yes"})
+    [redirect] = response.history
+    assert redirect.status_code == 303
+    assert response.url.path.endswith("/enrolled")
+    assert browser.page is not None
+    link = browser.page.find("a", class_="deep-link").get("href")
+    again = browser.client.get(response.url)  # a reload: a GET, the same link, no new person
+    assert parse(again.text).find("a", class_="deep-link").get("href") == link
+    with world.db.read() as session:
+        assert session.scalars(select(Participant).where(Participant.display_name == "Jo")).one()
+    # The link is only for the page of the person it was made for.
+    other = browser.client.get(f"/admin/participants/{world.ids['alex']}/enrolled")
+    assert other.status_code == 303
+    assert other.headers["location"].endswith(f"/participants/{world.ids['alex']}")
