@@ -261,16 +261,21 @@ def test_a_new_telegram_link_replaces_the_old_one(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "says"),
+    ("data", "says", "field"),
     [
-        ({"name": ""}, "Give the name"),
-        ({"name": "Robin"}, "Give a mobile number"),
-        ({"name": "Robin", "phone": "12"}, "not a valid phone number"),
-        ({"name": "Robin", "phone": "07400 123456"}, "already belongs to someone"),
+        ({"name": ""}, "Give the name", "name"),
+        ({"name": "Robin"}, "Give a mobile number", "phone"),
+        ({"name": "Robin", "phone": "12"}, "not a valid phone number", "phone"),
+        ({"name": "Robin", "phone": "07400 123456"}, "already belongs to someone", "phone"),
+        (
+            {"name": "Robin", "phone": "07400 654321", "nhs_number": "123"},
+            "10 digits",
+            "nhs_number",
+        ),
     ],
 )
 def test_enrolment_mistakes_are_explained_and_typing_kept(
-    world: World, data: dict[str, str], says: str
+    world: World, data: dict[str, str], says: str, field: str
 ) -> None:
     browser = world.signed_in("pat")
     response = browser.submit("/participants/new", data, page="/admin/participants/new")
@@ -278,6 +283,10 @@ def test_enrolment_mistakes_are_explained_and_typing_kept(
     assert says in browser.text
     assert browser.page is not None
     assert browser.page.find("input", name="name").get("value") == data["name"]
+    # The summary at the top links to the field the mistake is in.
+    [link] = browser.page.find("div", class_="error-summary").find_all("a")
+    assert link.get("href") == f"#{field}"
+    assert browser.page.find("input", id=field)
 
 
 def test_a_lead_can_enrol_for_someone_in_their_team(world: World) -> None:

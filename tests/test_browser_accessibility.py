@@ -195,6 +195,10 @@ def test_enrolment_errors_and_reloads(page: Page, world: dict[str, object]) -> N
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(page.locator(".error-summary")).to_be_focused()
     _shoot(page, "enrol-error")
+    page.get_by_role(
+        "link", name="Give a mobile number for SMS, or tick Telegram, or both."
+    ).click()
+    expect(page.get_by_label("Mobile number for SMS (optional)")).to_be_focused()
     page.get_by_label("Mobile number for SMS (optional)").fill("07400 765432")
     page.get_by_role("button", name="Enrol").click()
     expect(page.get_by_role("heading", name="Robin is enrolled")).to_be_visible()

@@ -17,6 +17,7 @@ from bot.admin.qr import svg_data_uri
 from bot.admin.whole import whole
 from bot.channels.linking import create_invite
 from bot.enrolment import EnrolmentError, add_participant
+from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.types import Channel
 from store.models import Practitioner
 
@@ -26,7 +27,11 @@ _SHOWN = re.compile(r"(?P<pid>\d+)\.(?P<sms>[01])\.(?P<token>[A-Za-z0-9_-]{64})?
 
 
 class _Invalid(Exception):
-    pass
+    """A mistake in the form: the sentence to show, and the field it is about."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _practitioners(session: Session, ctx: Ctx) -> list[Practitioner]:
@@ -40,7 +45,13 @@ def _practitioners(session: Session, ctx: Ctx) -> list[Practitioner]:
     return list(session.scalars(query.order_by(Practitioner.name)).all())
 
 
-def form(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = None) -> Response:
+def form(
+    ctx: Ctx,
+    *,
+    error: str | None = None,
+    error_for: str = "",
+    values: dict[str, Any] | None = None,
+) -> Response:
     with ctx.admin.db.read() as session:
         choices = [(p.id, p.name, p.team.name) for p in _practitioners(session, ctx)]
     return ctx.render(
@@ -48,6 +59,7 @@ def form(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = 
         status=400 if error else 200,
         title="Enrol a service user",
         error=error,
+        error_for=error_for,
         values=values or {"practitioner": str(ctx.user.id)},
         choices=choices,
         telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
@@ -70,10 +82,12 @@ def submit(ctx: Ctx) -> Response:
     now = ctx.now()
     try:
         if not values["name"] or len(values["name"]) > MAX_NAME:
-            raise _Invalid(f"Give the name they'd like to be called ({MAX_NAME} letters at most).")
+            raise _Invalid(
+                f"Give the name they'd like to be called ({MAX_NAME} letters at most).", "name"
+            )
         telegram = values["telegram"] == "yes" and bool(ctx.admin.settings.telegram_bot_username)
         if not values["phone"] and not telegram:
-            raise _Invalid("Give a mobile number for SMS, or tick Telegram, or both.")
+            raise _Invalid("Give a mobile number for SMS, or tick Telegram, or both.", "phone")
         try:
             appointment = (
                 date.fromisoformat(values["next_appointment"])
@@ -81,12 +95,18 @@ def submit(ctx: Ctx) -> Response:
                 else None
             )
         except ValueError as exc:
-            raise _Invalid("Give the appointment date as year-month-day.") from exc
+            raise _Invalid(
+                "Give the appointment date as year-month-day.", "next_appointment"
+            ) from exc
+        try:
+            parse_optional(values["nhs_number"])
+        except NhsNumberError as exc:
+            raise _Invalid(str(exc), "nhs_number") from exc
         with ctx.admin.db.write() as session:
             allowed = {p.id: p for p in _practitioners(session, ctx)}
             chosen = allowed.get(whole(values["practitioner"]) or ctx.user.id)
             if chosen is None:
-                raise _Invalid("Choose a practitioner from the list.")
+                raise _Invalid("Choose a practitioner from the list.", "practitioner")
             try:
                 person = add_participant(
                     session,
@@ -98,8 +118,8 @@ def submit(ctx: Ctx) -> Response:
                     actor=ctx.user.actor,
                     nhs_number=values["nhs_number"] or None,
                 )
-            except EnrolmentError as exc:
-                raise _Invalid(str(exc)) from exc
+            except EnrolmentError as exc:  # the name and NHS number were checked above
+                raise _Invalid(str(exc), "phone") from exc
             person.next_appointment = appointment
             sms = None
             if values["phone"]:
@@ -116,7 +136,7 @@ def submit(ctx: Ctx) -> Response:
                 ctx.audit(session, "invite.create", "participant", person.id, channel="sms")
             pid = person.id
     except _Invalid as invalid:
-        return form(ctx, error=str(invalid), values=values)
+        return form(ctx, error=str(invalid), error_for=invalid.field, values=values)
     return _show_once(ctx, pid, link, sms=sms is not None)
 
 
