@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--console", action="store_true", help="chat as the demo service user in the terminal"
     )
+    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="port to listen on (default 8000; 0: any free one)")
 
     chat = sub.add_parser("chat", help="chat as a participant in the terminal")
     chat.add_argument("--participant", type=int, required=True, help="participant id")
@@ -62,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--name", required=True, help="their name")
     create.add_argument("--email", required=True, help="their email address (to sign in)")
-    create.add_argument("--team", required=True, help="team name (created if it does not exist)")
+    create.add_argument("--team", required=True, help="the name of an existing team")
+    create.add_argument(
+        "--create-team", action="store_true", help="make the team when there is none of that name"
+    )
     create.add_argument(
         "--role",
         choices=("practitioner", "team_lead", "admin"),
@@ -195,10 +200,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return commands.chat(settings, args.participant)
     if args.command == "demo":
-        return commands.demo(settings, console=args.console)
+        return commands.demo(settings, console=args.console, host=args.host, port=args.port)
     if args.command == "practitioner":
         return commands.practitioner_create(
-            settings, name=args.name, email=args.email, team=args.team, role=args.role
+            settings,
+            name=args.name,
+            email=args.email,
+            team=args.team,
+            role=args.role,
+            create_team=args.create_team,
         )
     if args.command == "serve":
         return commands.serve(

@@ -13,7 +13,7 @@ from bot.channels.console import chat as console_chat
 from bot.engine.actions import ACTIONS
 from bot.engine.compiler import DialogSet, check_dialog, load_all
 from bot.engine.spec import DialogFileError
-from bot.enrolment import EnrolmentError, add_participant, get_or_create_team
+from bot.enrolment import EnrolmentError, add_participant, get_or_create_team, team_exists
 from bot.settings import Settings
 from bot.wording import Wording
 from store.db import Database, upgrade
@@ -174,13 +174,20 @@ def seed_demo(settings: Settings) -> int:
         db.dispose()
 
 
-def demo(settings: Settings, *, console: bool = False) -> int:
+def demo(
+    settings: Settings, *, console: bool = False, host: str | None = None, port: int | None = None
+) -> int:
+    from bot.admin import demo as admin_demo
+
     upgrade(settings.database_url)
     participant_id = seed_demo(settings)
     if not console:
-        from bot.admin.demo import run as run_admin_demo
-
-        return run_admin_demo(settings, participant_id)
+        return admin_demo.run(
+            settings,
+            participant_id,
+            host=host or admin_demo.HOST,
+            port=admin_demo.PORT if port is None else port,
+        )
     print(f"Demo ready: chatting as the demo service user (participant {participant_id}).")
     return chat(settings, participant_id)
 
@@ -197,7 +204,9 @@ def _read_password() -> str:
     return first
 
 
-def practitioner_create(settings: Settings, *, name: str, email: str, team: str, role: str) -> int:
+def practitioner_create(
+    settings: Settings, *, name: str, email: str, team: str, role: str, create_team: bool = False
+) -> int:
     from bot.admin.accounts import AccountError, create_practitioner, prepare_password
 
     db = Database(settings.database_url)
@@ -207,6 +216,11 @@ def practitioner_create(settings: Settings, *, name: str, email: str, team: str,
         # server's messages would wait for SQLite's write lock meanwhile.
         password = prepare_password(_read_password(), name=name, email=email, chosen_by_owner=True)
         with db.write() as session:
+            if not create_team and not team_exists(session, team):
+                raise ValueError(
+                    f"There is no team called {team!r}. Check the spelling (touchpoint team "
+                    "show --team NAME), or add --create-team to make a new team."
+                )
             team_row = get_or_create_team(session, team, load_service(settings.dialogs_dir))
             practitioner = create_practitioner(
                 session,

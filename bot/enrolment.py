@@ -29,6 +29,10 @@ def e164(number: str, region: str) -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+def team_exists(session: Session, name: str) -> bool:
+    return session.scalar(select(Team.id).where(Team.name == name)) is not None
+
+
 def get_or_create_team(session: Session, name: str, service: dict[str, Any]) -> Team:
     team = session.scalars(select(Team).where(Team.name == name)).one_or_none()
     if team is None:

@@ -75,6 +75,12 @@ _APPROVED = (
     .limit(1)
 )
 # The same, found from the participant in one statement instead of two.
+_WAITING = (
+    select(PlanVersion)
+    .where(PlanVersion.plan_id == bindparam("plan_id"), PlanVersion.status == "submitted")
+    .order_by(PlanVersion.number.desc())
+    .limit(1)
+)
 _LATEST_OF = (
     select(PlanVersion)
     .join(Plan, PlanVersion.plan_id == Plan.id)
@@ -110,6 +116,11 @@ def latest_version(session: Session, plan_id: int) -> PlanVersion | None:
 
 def approved_version(session: Session, plan_id: int) -> PlanVersion | None:
     return session.scalars(_APPROVED, {"plan_id": plan_id}).one_or_none()
+
+
+def waiting_version(session: Session, plan_id: int) -> PlanVersion | None:
+    """The newest version sent for review and not yet decided (a newer draft may follow it)."""
+    return session.scalars(_WAITING, {"plan_id": plan_id}).one_or_none()
 
 
 def _latest_of(session: Session, participant_id: int, kind: str) -> PlanVersion | None:

@@ -43,6 +43,8 @@ def _read_paths(world: World, person: str) -> list[str]:
     base = f"/admin/participants/{pid}"
     return [
         base,
+        f"{base}/conversation",
+        f"{base}/conversation?q=a&page=2",
         f"{base}/plans/crisis",
         f"{base}/plans/crisis/review",
         f"{base}/plans/crisis/versions/1",

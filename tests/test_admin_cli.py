@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -60,7 +59,7 @@ def _create(db: Path, password: str, *extra: str) -> subprocess.CompletedProcess
 def test_practitioner_create_reads_the_password_from_standard_input(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     _run(["db", "upgrade"], db)
-    done = _create(db, STRONG, "--role", "team_lead")
+    done = _create(db, STRONG, "--role", "team_lead", "--create-team")
     assert done.returncode == 0, done.stderr
     assert "jo@example.org" in done.stdout
     assert STRONG not in done.stdout + done.stderr
@@ -93,6 +92,26 @@ def test_practitioner_create_refuses_weak_passwords(
     assert why in done.stderr
 
 
+def test_practitioner_create_refuses_a_team_that_does_not_exist(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    _run(["db", "upgrade"], db)
+    assert _create(db, STRONG, "--create-team").returncode == 0  # makes "North"
+    typo = _run(
+        ["practitioner", "create", "--name", "Al", "--email", "al@example.org", "--team", "Nroth"],
+        db,
+        stdin=f"{STRONG}\n",
+    )
+    assert typo.returncode == 1
+    assert "no team called 'Nroth'" in typo.stderr
+    assert "--create-team" in typo.stderr
+    database = Database(f"sqlite:///{db}")
+    try:
+        with database.read() as session:
+            assert [p.email for p in session.scalars(select(Practitioner))] == ["jo@example.org"]
+    finally:
+        database.dispose()
+
+
 def test_a_password_is_never_a_command_line_argument(tmp_path: Path) -> None:
     done = _run(["practitioner", "create", "--help"], tmp_path / "t.db")
     assert "--password" not in done.stdout
@@ -120,19 +139,12 @@ def test_demo_seed_makes_a_lead_who_owns_the_demo_participant(db_url: str) -> No
         db.dispose()
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 @pytest.mark.slow
 def test_touchpoint_demo_serves_the_admin_page_with_the_printed_sign_in(tmp_path: Path) -> None:
-    if not _port_free(8000):
-        pytest.skip("port 8000 is in use, and the demo always listens there")
     db = tmp_path / "demo.db"
     env = {**os.environ, "TOUCHPOINT_DATABASE_URL": f"sqlite:///{db}"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"],
+        [sys.executable, "-m", "bot", "demo", "--host", "127.0.0.1", "--port", "0"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -148,14 +160,12 @@ def test_touchpoint_demo_serves_the_admin_page_with_the_printed_sign_in(tmp_path
             lines.append(line)
         printed = "".join(lines)
         password = re.search(r"Password\s+(\S+)", printed)
+        address = re.search(r"Open\s+(http://127\.0\.0\.1:\d+)/admin/", printed)
         assert password, printed
-        with httpx.Client(base_url="http://127.0.0.1:8000", timeout=10) as client:
-            for _ in range(100):
-                try:
-                    page = client.get("/admin/sign-in")
-                    break
-                except httpx.ConnectError:
-                    time.sleep(0.1)
+        assert address, printed
+        # Listening before it printed: the first request is answered, with no retry loop.
+        with httpx.Client(base_url=address[1], timeout=10) as client:
+            page = client.get("/admin/sign-in")
             body = fields(form(parse(page.text), "/sign-in"))
             body |= {"email": DEMO_EMAIL, "password": password[1]}
             signed_in = client.post("/admin/sign-in", data=body, follow_redirects=True)
@@ -166,6 +176,19 @@ def test_touchpoint_demo_serves_the_admin_page_with_the_printed_sign_in(tmp_path
         process.wait(timeout=20)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_touchpoint_demo_on_a_busy_port_says_so_and_prints_no_password(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        done = _run(["demo", "--host", "127.0.0.1", "--port", str(port)], tmp_path / "demo.db")
+    assert done.returncode == 1
+    assert f"Can't listen on 127.0.0.1 port {port}" in done.stderr
+    assert "--port" in done.stderr
+    assert "Password" not in done.stdout
+    assert "running" not in done.stdout
 
 
 def test_upgrade_is_what_the_demo_runs_first(tmp_path: Path) -> None:

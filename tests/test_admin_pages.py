@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from bot.enrolment import add_participant
 from bot.plans import item
 from bot.types import Channel
 from store.models import Alert, ChannelIdentity, Invite, Message, Participant, Practitioner, Team
-from tests.admin_html import page_problems
+from tests.admin_html import page_problems, parse
 from tests.admin_support import World, admin_world
 
 
@@ -165,14 +165,21 @@ def test_participant_page(world: World) -> None:
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}")
     text = browser.text
-    assert "SMS: +447400123456" in text
-    assert "version 1, waiting for review" in text
+    assert "SMS: +44 7400 123456" in text  # spaced as people read it
+    assert "newest is version 1, waiting for review" in text
     assert "hello there" in text
     assert world.audit("participant.view")[-1].record_id == world.ids["alex"]
     browser.submit("/appointment", {"next_appointment": "2026-04-01"})
     assert "Wed 1 Apr 2026" in browser.text
-    browser.submit("/appointment", {"next_appointment": "1st April"})
-    assert "year-month-day" in browser.text
+    response = browser.submit("/appointment", {"next_appointment": "1st April"})
+    assert response.status_code == 400
+    assert browser.page is not None
+    assert browser.page.find("title").text().startswith("Error:")
+    summary = browser.page.find("div", class_="error-summary")
+    assert "autofocus" in summary.attrs
+    [link] = summary.find_all("a")
+    assert link.get("href") == "#next_appointment"
+    assert "year-month-day" in link.text()
 
 
 def test_alerts_and_acknowledging_them(world: World) -> None:
@@ -254,16 +261,21 @@ def test_a_new_telegram_link_replaces_the_old_one(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "says"),
+    ("data", "says", "field"),
     [
-        ({"name": ""}, "Give the name"),
-        ({"name": "Robin"}, "Give a mobile number"),
-        ({"name": "Robin", "phone": "12"}, "not a valid phone number"),
-        ({"name": "Robin", "phone": "07400 123456"}, "already belongs to someone"),
+        ({"name": ""}, "Give the name", "name"),
+        ({"name": "Robin"}, "Give a mobile number", "phone"),
+        ({"name": "Robin", "phone": "12"}, "not a valid phone number", "phone"),
+        ({"name": "Robin", "phone": "07400 123456"}, "already belongs to someone", "phone"),
+        (
+            {"name": "Robin", "phone": "07400 654321", "nhs_number": "123"},
+            "10 digits",
+            "nhs_number",
+        ),
     ],
 )
 def test_enrolment_mistakes_are_explained_and_typing_kept(
-    world: World, data: dict[str, str], says: str
+    world: World, data: dict[str, str], says: str, field: str
 ) -> None:
     browser = world.signed_in("pat")
     response = browser.submit("/participants/new", data, page="/admin/participants/new")
@@ -271,6 +283,10 @@ def test_enrolment_mistakes_are_explained_and_typing_kept(
     assert says in browser.text
     assert browser.page is not None
     assert browser.page.find("input", name="name").get("value") == data["name"]
+    # The summary at the top links to the field the mistake is in.
+    [link] = browser.page.find("div", class_="error-summary").find_all("a")
+    assert link.get("href") == f"#{field}"
+    assert browser.page.find("input", id=field)
 
 
 def test_a_lead_can_enrol_for_someone_in_their_team(world: World) -> None:
@@ -538,3 +554,45 @@ def test_a_strangers_risk_alert_is_triaged_by_the_numbers_team(world: World) -> 
     admin.get("/admin/alerts")
     assert "rule_team_b" in admin.text
     assert "rule_nobody" in admin.text
+
+
+def test_the_conversation_pages_and_finds_words_exactly(world: World) -> None:
+    for text in ("100% better today", "snake_case is not a feeling", *[f"m{n}" for n in range(60)]):
+        world.say("alex", text)
+    browser = world.signed_in("pat")
+    page = f"/admin/participants/{world.ids['alex']}/conversation"
+    browser.get(page)
+    assert browser.page is not None
+    assert page_problems(browser.page) == []
+    assert len(browser.page.find("ol", class_="chat").find_all("li")) == 50
+    assert "Page 1 of" in browser.text
+    # % and _ are the words typed, not patterns.
+    for words, found in (("100%", 1), ("E_C", 1), ("%", 1), ("_", 1), ("m5", 11)):
+        browser.get(f"{page}?q={quote(words)}")
+        assert browser.page is not None
+        rows = [li for li in browser.page.find_all("li") if "msg" in li.get("class")]
+        inbound = [li for li in rows if "from-them" in li.get("class")]
+        assert len(inbound) == found, (words, [li.text() for li in inbound])
+    # Who looked is audited; what they searched for is not.
+    viewed = world.audit("participant.conversation_view")
+    assert viewed
+    assert all("q" not in e.detail and "m5" not in str(e.detail) for e in viewed)
+
+
+def test_enrolment_is_post_redirect_get(world: World) -> None:
+    browser = world.signed_in("pat")
+    browser.get("/admin/participants/new")
+    response = browser.submit("/participants/new", {"name": "Jo", "telegram": "yes"})
+    [redirect] = response.history
+    assert redirect.status_code == 303
+    assert response.url.path.endswith("/enrolled")
+    assert browser.page is not None
+    link = browser.page.find("a", class_="deep-link").get("href")
+    again = browser.client.get(response.url)  # a reload: a GET, the same link, no new person
+    assert parse(again.text).find("a", class_="deep-link").get("href") == link
+    with world.db.read() as session:
+        assert session.scalars(select(Participant).where(Participant.display_name == "Jo")).one()
+    # The link is only for the page of the person it was made for.
+    other = browser.client.get(f"/admin/participants/{world.ids['alex']}/enrolled")
+    assert other.status_code == 303
+    assert other.headers["location"].endswith(f"/participants/{world.ids['alex']}")

@@ -82,6 +82,18 @@ def test_the_review_page_shows_both_versions_section_by_section(world: World) ->
     assert "changed" in coping
     unchanged = page.find("h2", id="s-people_help").text()
     assert "changed" not in unchanged
+    # A summary first; what did not change is folded away (<details>, closed).
+    assert page.find("p", class_="changes").text() == (
+        "1 item added, 1 changed, 1 removed; 2 unchanged."
+    )
+    folded = page.find_all("details", class_="unchanged")
+    assert [d.find("summary").text() for d in folded] == [
+        "1 unchanged item in “Things I can do on my own”",
+        "1 unchanged section: People I can ask for help",
+    ]
+    assert all("open" not in d.attrs for d in folded)
+    assert "Go for a walk by the river" in folded[0].text()
+    assert folded[1].find("h2", id="s-people_help")
     assert "\u2068Alex\u2069 (service user)" in {
         b.text().lstrip("- ") for b in page.find_all("span", class_="by")
     }
@@ -182,7 +194,12 @@ def test_edit_then_approve_attributes_changes_and_tells_the_person(world: World)
     edited = versions[2].sections
     me = f"practitioner:{world.ids['pat']}"
     assert edited["coping"][0]["by"] == "participant"
-    assert edited["coping"][1] == {"text": "Call my sister Jo", "by": me}
+    # Whose words they were stays with the item (word-level authorship).
+    assert edited["coping"][1] == {
+        "text": "Call my sister Jo",
+        "by": me,
+        "was": {"text": "Call my sister", "by": "participant"},
+    }
     assert edited["warning_signs"] == []
     assert edited["reasons"] == [{"text": "My dog Biscuit", "by": me}]
     assert versions[1].sections == SUBMITTED  # the submitted words are kept as they were
@@ -190,9 +207,15 @@ def test_edit_then_approve_attributes_changes_and_tells_the_person(world: World)
     assert '"Call my sister" to "Call my sister Jo"' in message.body
     assert 'removed "I stop sleeping well and stay in bed"' in message.body
     assert 'added "My dog Biscuit"' in message.body
-    # The review page now shows the practitioner as the writer.
+    # The version page shows the practitioner's change against the person's words.
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/3")
     assert "Pat Practitioner (practitioner)" in browser.text
+    assert browser.page is not None
+    assert page_problems(browser.page) == []
+    [changed] = [i for i in browser.page.find_all("li", class_="item") if i.find_all("ins")]
+    assert [i.text() for i in changed.find_all("ins")] == ["added: Jo"]
+    assert "Call my sister" in changed.text()
+    assert "changed from the words of \u2068Alex\u2069 (service user)" in changed.text()
 
 
 def test_an_edit_with_a_mistake_keeps_everything_typed(world: World) -> None:
@@ -363,9 +386,17 @@ def test_many_changes_are_all_listed_with_the_reason_and_undo(world: World) -> N
     browser = world.signed_in("pat")
     browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
     new_items = {
-        f"n-{key}-{j}": f"A new thing to write down number {j} for {key}"
-        for key in ("coping", "reasons", "unwell_helps", "distractions")
-        for j in (0, 1)
+        f"n-{key}-0": f"A new thing to write down for {key}"
+        for key in (
+            "coping",
+            "reasons",
+            "unwell_helps",
+            "distractions",
+            "safer_surroundings",
+            "unwell_not_helpful",
+            "unwell_tell",
+            "unwell_practical",
+        )
     }
     browser.submit("/versions/2/edit", new_items | {"override_reason": "From our talk today"})
     [message] = _outbox(world)
@@ -382,3 +413,28 @@ def test_someone_who_sent_stop_is_not_messaged(world: World) -> None:
     assert world.versions("alex")[1].status == "approved"
     assert [m for m in _outbox(world) if "approved" in m.body] == []
     assert world.audit("plan.approve")[-1].detail["notified"] is None
+
+
+def test_one_section_on_its_own_page_leaves_the_others_as_they_were(world: World) -> None:
+    browser = world.signed_in("pat")
+    browser.get(f"/admin/participants/{world.ids['alex']}/plans/crisis/versions/2/edit")
+    assert browser.page is not None
+    link = next(
+        a for a in browser.page.find_all("a") if a.text() == "Change “Things I can do on my own”"
+    )
+    browser.get(link.get("href"))
+    assert browser.page is not None
+    assert page_problems(browser.page) == []
+    assert [f.find("legend").text() for f in browser.page.find_all("fieldset")] == [
+        "Things I can do on my own"
+    ]
+    browser.submit(
+        "/versions/2/edit",
+        {"t-coping-1": "Call my sister Jo", "override_reason": "Jo is the sister you named"},
+    )
+    assert "Your changes are saved" in browser.text
+    submitted, edited = world.versions("alex")[1:]
+    assert edited.sections["coping"][1]["text"] == "Call my sister Jo"
+    for key in submitted.sections:
+        if key != "coping":
+            assert edited.sections[key] == submitted.sections[key]

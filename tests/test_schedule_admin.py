@@ -30,7 +30,9 @@ def _scheduler(world: World) -> Scheduler:
 def _section(browser: Browser, heading: str) -> str:
     assert browser.page is not None
     for section in browser.page.find_all("section"):
-        if section.find_all("h2") and section.find("h2").text().startswith(heading):
+        # A section's own heading: its first <h2>, or <h3> inside the Settings section.
+        own = next((n for n in section.find_all() if n.tag in ("h2", "h3")), None)
+        if own is not None and own.text().startswith(heading):
             return section.text()
     raise AssertionError(f"no section {heading!r} in {browser.text}")
 

@@ -78,7 +78,7 @@ def test_the_participant_page_makes_a_new_link_and_shows_what_waits(world: World
     assert browser.page is not None
     assert page_problems(browser.page) == []
     text = " ".join(browser.text.split())
-    assert "WhatsApp: +447400111222" in text
+    assert "WhatsApp: +44 7400 111222" in text
     assert "WhatsApp: 2 messages waiting" in text
     assert "WhatsApp: 1 message could not be delivered" in text
 

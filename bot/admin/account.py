@@ -40,6 +40,7 @@ def show(
         qr=qr,
         error=error,
         totp_error=totp_error,
+        totp_error_for="totp-error",
         min_length=auth.MIN_LENGTH,
     )
 

@@ -18,6 +18,7 @@ from bot.admin import (
     assign,
     auditlog,
     caseload,
+    conversation,
     dashboard,
     editing,
     enrol,
@@ -34,7 +35,6 @@ from bot.admin import (
     simulator,
     suggest,
     teams,
-    whatsapp,
 )
 from bot.admin.context import ADMIN, LEAD, ROLES, Admin
 from bot.admin.endpoint import ALL_STAGES, Handler, page
@@ -117,10 +117,12 @@ def build_admin(
         get("/participants/new", enrol.form),
         post("/participants/new", enrol.submit),
         get("/participants/{pid:int}", participant.show),
+        get("/participants/{pid:int}/conversation", conversation.show),
         post("/participants/{pid:int}/appointment", participant.set_appointment),
         post("/participants/{pid:int}/schedule", schedule.save),
         post("/participants/{pid:int}/telegram-link", enrol.telegram_link),
-        post("/participants/{pid:int}/whatsapp-link", whatsapp.link),
+        post("/participants/{pid:int}/whatsapp-link", enrol.whatsapp_link_page),
+        get("/participants/{pid:int}/enrolled", enrol.enrolled),
         post("/participants/{pid:int}/practitioner", assign.save, **leads),
         post("/participants/{pid:int}/nhs-number", participant.set_nhs_number),
         get("/participants/{pid:int}/export", records.export, **leads),

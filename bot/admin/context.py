@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.admin import audit, notices
+from bot.admin import audit, notices, problems
 from bot.admin.render import Pages
 from bot.assistant import Assistant
 from bot.settings import Settings
@@ -107,6 +107,7 @@ class Ctx:
         return f"{self.root}{path}" + (f"?{urlencode(shown)}" if shown else "")
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        refused = problems.summary(context)
         body = self.admin.pages.render(
             template,
             root=self.root,
@@ -115,6 +116,7 @@ class Ctx:
             notice=context.pop("notice", None) or notices.notice(self.query("done")),
             path=self.path,
             tz=self.who.timezone if self.who else "Europe/London",
+            error_summary=refused,
             **context,
         )
         return self._finish(HTMLResponse(body, status_code=status))

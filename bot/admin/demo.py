@@ -1,8 +1,11 @@
 """`touchpoint demo`: the whole loop on a laptop. A demo practitioner (a new password each
-run, printed), the demo participant in the simulator, and the web app on 127.0.0.1."""
+run, printed), the demo participant in the simulator, and the web app on 127.0.0.1 (or
+`--host`/`--port`), listening before the address and password are printed."""
 
 from __future__ import annotations
 
+import socket
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -61,15 +64,42 @@ def seed(settings: Settings, participant_id: int) -> Demo:
     return Demo(DEMO_EMAIL, password, participant_id)
 
 
+class PortInUse(Exception):
+    """The address can't be listened on; the message says what to do."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Listen first, so the address printed is one that answers (port 0: any free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(
+            f"Can't listen on {host} port {port} ({exc.strerror or exc}). Is another demo or "
+            "server running? Stop it, or choose another port: touchpoint demo --port 8001"
+        ) from exc
+    return sock
+
+
 def run(settings: Settings, participant_id: int, *, host: str = HOST, port: int = PORT) -> int:
     import uvicorn
 
     from bot.web.app import create_app
 
+    try:
+        sock = bind(host, port)
+    except PortInUse as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
     demo = seed(settings, participant_id)
     if not settings.telegram_bot_username:
         settings = settings.model_copy(update={"telegram_bot_username": DEMO_BOT})
-    base = f"http://{host}:{port}/admin/"
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}/admin/"
     print(
         "Touchpoint demo is running.\n\n"
         f"  Open      {base}\n"
@@ -83,7 +113,11 @@ def run(settings: Settings, participant_id: int, *, host: str = HOST, port: int 
     db = Database(settings.database_url)
     db.check_migrated()
     app = create_app(settings, db, Assistant(settings, db), on_close=db.dispose)
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=host, port=port, proxy_headers=False, server_header=False, log_level="warning"
     )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
     return 0

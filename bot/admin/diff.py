@@ -103,3 +103,37 @@ def compare(
         SectionDiff(key, SECTION_TITLES.get(key, key), rows(old.get(key) or [], new.get(key) or []))
         for key in sections
     ]
+
+
+def summary(sections: list[SectionDiff], *, first: bool) -> str:
+    """What changed, in a line: "3 items added, 1 changed, 1 removed; 4 unchanged"."""
+    counts = dict.fromkeys(("added", "changed", "removed", "same"), 0)
+    for section in sections:
+        for row in section.rows:
+            counts[row.status] += 1
+    if first:
+        total = counts["added"]
+        return f"{total} item{'s' if total != 1 else ''}, all new: nothing was approved before"
+    changes = [
+        f"{counts['added']} item{'s' if counts['added'] != 1 else ''} added",
+        f"{counts['changed']} changed",
+        f"{counts['removed']} removed",
+    ]
+    if not counts["added"] + counts["changed"] + counts["removed"]:
+        changes = ["No items changed"]
+    return ", ".join(changes) + f"; {counts['same']} unchanged"
+
+
+def merged(old: str, new: str) -> tuple[Piece, ...]:
+    """One line of words: what stayed, what was taken out and what was put in, in order."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    out: list[Piece] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(Piece("".join(b[j1:j2]), "same"))
+            continue
+        if i2 > i1:
+            out.append(Piece("".join(a[i1:i2]), "removed"))
+        if j2 > j1:
+            out.append(Piece("".join(b[j1:j2]), "added"))
+    return tuple(out)

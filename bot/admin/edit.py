@@ -17,7 +17,7 @@ Item = dict[str, Any]
 CONTACT_SECTIONS = ("people_help", "professionals")
 STEP_SECTIONS = ("goals",)
 MAX_TEXT = 500
-NEW_SLOTS = 2
+NEW_SLOTS = 1  # one empty box per section: the form stays short
 Fields = Callable[[str], str]
 
 
@@ -51,12 +51,17 @@ def _steps_text(entry: Item) -> str:
     return "\n".join(str(s.get("text", "")) for s in entry.get("steps") or [])
 
 
+def chosen(kind: str, section: str) -> tuple[str, ...]:
+    """The sections one edit page shows: the one asked for, or every one."""
+    return (section,) if section in SECTIONS[kind] else SECTIONS[kind]
+
+
 def form_model(
-    original: dict[str, list[Item]], kind: str, fields: Fields | None
+    original: dict[str, list[Item]], kind: str, fields: Fields | None, section: str = ""
 ) -> list[FormSection]:
     """What the edit form shows: the version's items, or what was typed into the form."""
     out = []
-    for key in SECTIONS[kind]:
+    for key in chosen(kind, section):
         items = []
         for i, entry in enumerate(original.get(key) or []):
             items.append(
@@ -115,10 +120,21 @@ def _long(text: str, name: str, edited: Edited) -> bool:
 
 
 def apply(
-    original: dict[str, list[Item]], kind: str, fields: Fields, actor: str, region: str
+    original: dict[str, list[Item]],
+    kind: str,
+    fields: Fields,
+    actor: str,
+    region: str,
+    section: str = "",
 ) -> Edited:
+    """The version with the form's changes; sections the page did not show stay as they were."""
     edited = Edited()
+    shown = chosen(kind, section)
     for key in SECTIONS[kind]:
+        if key not in shown:
+            if key in original:
+                edited.sections[key] = copy.deepcopy(original[key])
+            continue
         items: list[Item] = []
         for i, old in enumerate(original.get(key) or []):
             text = " ".join(fields(f"t-{key}-{i}").split())
@@ -130,6 +146,9 @@ def apply(
                 continue
             entry = copy.deepcopy(old)
             if text != before:
+                # Whose words these were stays with the item: the version page shows the
+                # practitioner's change word by word against them.
+                entry["was"] = {"text": before, "by": str(old.get("by", "participant"))}
                 entry.update(text=text, by=actor)
                 if key in CONTACT_SECTIONS:
                     entry["name"] = text

@@ -7,8 +7,16 @@ from starlette.responses import Response
 from bot.admin import access, decide, edit, notify
 from bot.admin.context import Ctx
 from bot.admin.review import authors
+from bot.admin.sections import SECTION_TITLES
 from bot.coproduction import overrides
+from bot.plans import SECTIONS
 from bot.privacy.scheduled import held
+
+
+def _section(ctx: Ctx, kind: str) -> str:
+    """The one section this page edits ("" for all of them): from the link, or the form."""
+    section = ctx.field("section") or ctx.query("section")
+    return section if section in SECTIONS[kind] else ""
 
 
 def _where(ctx: Ctx) -> tuple[int, str, int]:
@@ -27,7 +35,8 @@ def form(
         person, _plan, version = access.version(session, ctx.user, pid, kind, number)
         if version.status != "submitted":
             return ctx.redirect(f"/participants/{pid}/plans/{kind}", done="already")
-        model = edit.form_model(version.sections, kind, ctx.field if typed else None)
+        section = _section(ctx, kind)
+        model = edit.form_model(version.sections, kind, ctx.field if typed else None, section)
         labels = authors(session, person, version)
         ctx.audit(session, "plan.edit_view", "plan_version", version.id, participant=person.id)
         return ctx.render(
@@ -38,6 +47,11 @@ def form(
             kind=kind,
             version=version,
             sections=model,
+            section=section,
+            every_section=[
+                (key, SECTION_TITLES.get(key, key), len(version.sections.get(key) or []))
+                for key in SECTIONS[kind]
+            ],
             authors=labels,
             errors=errors or {},
             problem=problem,
@@ -55,7 +69,12 @@ def submit(ctx: Ctx) -> Response:
         with ctx.admin.db.write() as session:
             person, _plan, version = access.version(session, ctx.user, pid, kind, number)
             edited = edit.apply(
-                version.sections, kind, ctx.field, ctx.user.actor, person.team.region
+                version.sections,
+                kind,
+                ctx.field,
+                ctx.user.actor,
+                person.team.region,
+                _section(ctx, kind),
             )
             reason = ctx.field("override_reason")
             if edited.changes:

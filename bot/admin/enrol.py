@@ -3,6 +3,7 @@ Telegram deep link to open, shown as a link and as a QR code to scan in the room
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -16,15 +17,27 @@ from bot.admin.qr import svg_data_uri
 from bot.admin.whole import whole
 from bot.channels.linking import create_invite
 from bot.channels.whatsapp_invite import whatsapp_link
+from bot.channels.whatsapp_templates import wa_me_link
 from bot.enrolment import EnrolmentError, add_participant
+from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.types import Channel
 from store.models import Practitioner
 
 MAX_NAME = 120
+SHOWN_FOR = 600  # seconds the enrolled page can be reloaded
+_TITLES = ("Enrolled", "Telegram link", "WhatsApp link")
+_SHOWN = re.compile(
+    r"(?P<pid>\d+)\.(?P<sms>[01])\.(?P<kind>[012])\."
+    r"(?P<token>[A-Za-z0-9_-]{64})?\.(?P<wa>[A-Za-z0-9_-]{64})?"
+)
 
 
 class _Invalid(Exception):
-    pass
+    """A mistake in the form: the sentence to show, and the field it is about."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _practitioners(session: Session, ctx: Ctx) -> list[Practitioner]:
@@ -38,7 +51,13 @@ def _practitioners(session: Session, ctx: Ctx) -> list[Practitioner]:
     return list(session.scalars(query.order_by(Practitioner.name)).all())
 
 
-def form(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = None) -> Response:
+def form(
+    ctx: Ctx,
+    *,
+    error: str | None = None,
+    error_for: str = "",
+    values: dict[str, Any] | None = None,
+) -> Response:
     with ctx.admin.db.read() as session:
         choices = [(p.id, p.name, p.team.name) for p in _practitioners(session, ctx)]
     return ctx.render(
@@ -46,6 +65,7 @@ def form(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = 
         status=400 if error else 200,
         title="Enrol a service user",
         error=error,
+        error_for=error_for,
         values=values or {"practitioner": str(ctx.user.id)},
         choices=choices,
         telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
@@ -77,11 +97,13 @@ def submit(ctx: Ctx) -> Response:
     now = ctx.now()
     try:
         if not values["name"] or len(values["name"]) > MAX_NAME:
-            raise _Invalid(f"Give the name they'd like to be called ({MAX_NAME} letters at most).")
+            raise _Invalid(
+                f"Give the name they'd like to be called ({MAX_NAME} letters at most).", "name"
+            )
         telegram = values["telegram"] == "yes" and bool(ctx.admin.settings.telegram_bot_username)
         whatsapp = values["whatsapp"] == "yes" and bool(ctx.admin.settings.twilio_whatsapp_from)
         if not values["phone"] and not telegram and not whatsapp:
-            raise _Invalid("Give a mobile number for SMS, or tick Telegram or WhatsApp.")
+            raise _Invalid("Give a mobile number for SMS, or tick Telegram or WhatsApp.", "phone")
         try:
             appointment = (
                 date.fromisoformat(values["next_appointment"])
@@ -89,12 +111,18 @@ def submit(ctx: Ctx) -> Response:
                 else None
             )
         except ValueError as exc:
-            raise _Invalid("Give the appointment date as year-month-day.") from exc
+            raise _Invalid(
+                "Give the appointment date as year-month-day.", "next_appointment"
+            ) from exc
+        try:
+            parse_optional(values["nhs_number"])
+        except NhsNumberError as exc:
+            raise _Invalid(str(exc), "nhs_number") from exc
         with ctx.admin.db.write() as session:
             allowed = {p.id: p for p in _practitioners(session, ctx)}
             chosen = allowed.get(whole(values["practitioner"]) or ctx.user.id)
             if chosen is None:
-                raise _Invalid("Choose a practitioner from the list.")
+                raise _Invalid("Choose a practitioner from the list.", "practitioner")
             try:
                 person = add_participant(
                     session,
@@ -106,8 +134,8 @@ def submit(ctx: Ctx) -> Response:
                     actor=ctx.user.actor,
                     nhs_number=values["nhs_number"] or None,
                 )
-            except EnrolmentError as exc:
-                raise _Invalid(str(exc)) from exc
+            except EnrolmentError as exc:  # the name and NHS number were checked above
+                raise _Invalid(str(exc), "phone") from exc
             person.next_appointment = appointment
             sms = None
             if values["phone"]:
@@ -127,18 +155,51 @@ def submit(ctx: Ctx) -> Response:
                 )
             if sms is not None:
                 ctx.audit(session, "invite.create", "participant", person.id, channel="sms")
-            return ctx.render(
-                "enrolled.html",
-                title="Enrolled",
-                person=person,
-                link=link,
-                qr=svg_data_uri(link) if link else None,
-                wa_link=wa_link,
-                wa_qr=svg_data_uri(wa_link) if wa_link else None,
-                sms=sms is not None,
-            )
+            pid = person.id
     except _Invalid as invalid:
-        return form(ctx, error=str(invalid), values=values)
+        return form(ctx, error=str(invalid), error_for=invalid.field, values=values)
+    return _show_once(ctx, pid, link, wa_link, sms=sms is not None, title="Enrolled")
+
+
+def _show_once(
+    ctx: Ctx, pid: int, link: str | None, wa_link: str | None, *, sms: bool, title: str
+) -> Response:
+    """Post/redirect/get: the new links ride in a short-lived cookie to the page that shows
+    them, so reloading that page shows them again and never enrols or invites twice."""
+    token = link.rsplit("=", 1)[1] if link else ""
+    wa_token = wa_link.rsplit("%20", 1)[1] if wa_link else ""
+    kind = _TITLES.index(title)
+    ctx.set_cookie(
+        ctx.admin.cookie("enrolled"), f"{pid}.{int(sms)}.{kind}.{token}.{wa_token}", SHOWN_FOR
+    )
+    return ctx.redirect(f"/participants/{pid}/enrolled")
+
+
+def enrolled(ctx: Ctx) -> Response:
+    pid = int(ctx.param("pid"))
+    shown = _SHOWN.fullmatch(ctx.request.cookies.get(ctx.admin.cookie("enrolled"), ""))
+    if shown is None or int(shown["pid"]) != pid:
+        return ctx.redirect(f"/participants/{pid}")
+    settings = ctx.admin.settings
+    username = (settings.telegram_bot_username or "").lstrip("@")
+    link = f"https://t.me/{username}?start={shown['token']}" if shown["token"] else None
+    wa_link = (
+        wa_me_link(settings.twilio_whatsapp_from, shown["wa"])
+        if shown["wa"] and settings.twilio_whatsapp_from
+        else None
+    )
+    with ctx.admin.db.read() as session:
+        person = access.participant(session, ctx.user, pid)
+        return ctx.render(
+            "enrolled.html",
+            title=_TITLES[int(shown["kind"])],
+            person=person,
+            link=link,
+            qr=svg_data_uri(link) if link else None,
+            wa_link=wa_link,
+            wa_qr=svg_data_uri(wa_link) if wa_link else None,
+            sms=shown["sms"] == "1",
+        )
 
 
 def telegram_link(ctx: Ctx) -> Response:
@@ -149,11 +210,17 @@ def telegram_link(ctx: Ctx) -> Response:
     with ctx.admin.db.write() as session:
         person = access.participant(session, ctx.user, pid)
         link = _telegram_link(session, ctx, person.id)
-        return ctx.render(
-            "enrolled.html",
-            title="Telegram link",
-            person=person,
-            link=link,
-            qr=svg_data_uri(link),
-            sms=False,
+    return _show_once(ctx, pid, link, None, sms=False, title="Telegram link")
+
+
+def whatsapp_link_page(ctx: Ctx) -> Response:
+    """A new wa.me link for someone already enrolled (the old one stops working)."""
+    pid = int(ctx.param("pid"))
+    if not ctx.admin.settings.twilio_whatsapp_from:
+        return ctx.redirect(f"/participants/{pid}")
+    with ctx.admin.db.write() as session:
+        person = access.participant(session, ctx.user, pid)
+        wa_link = whatsapp_link(
+            session, ctx.admin.settings, person.id, ctx.now(), actor=ctx.user.actor
         )
+    return _show_once(ctx, pid, None, wa_link, sms=False, title="WhatsApp link")

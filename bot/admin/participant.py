@@ -1,15 +1,16 @@
-"""One service user: channels, state, plans, alerts, check-ins, conversation history."""
+"""One service user: what needs attention first (a plan to review, open alerts, the
+latest messages), then plans, check-ins and settings."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.responses import Response
 
 from bot import plans
-from bot.admin import access, coproduction, privacy, schedule, triage, whatsapp
+from bot.admin import access, conversation, coproduction, privacy, schedule, triage, whatsapp
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.records.nhs_number import NhsNumberError, parse_optional
@@ -17,7 +18,6 @@ from bot.schedule.planning import replan
 from bot.supporters import records
 from store.models import Alert, ChannelIdentity, Conversation, Message, Practitioner
 
-HISTORY = 40
 CHECK_INS = 5
 CHECK_IN_FIELDS = (
     ("rating", "How things have been (0 to 10)"),
@@ -43,7 +43,12 @@ def _check_in(conv: Conversation) -> dict[str, Any]:
     return {"at": conv.updated_at, "rows": rows}
 
 
-def show(ctx: Ctx, *, error: str | None = None) -> Response:
+def _open(card: dict[str, object]) -> bool:
+    alert = card["alert"]
+    return isinstance(alert, Alert) and alert.acknowledged_at is None
+
+
+def show(ctx: Ctx, *, error: str | None = None, error_for: str = "") -> Response:
     pid = int(ctx.param("pid"))
     with ctx.admin.db.write() as session:
         person = access.participant(session, ctx.user, pid)
@@ -52,11 +57,15 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             .where(ChannelIdentity.participant_id == pid)
             .order_by(ChannelIdentity.id)
         ).all()
-        plan_rows = []
+        plan_rows, waiting = [], []
         for kind in plans.SECTIONS:
             latest = plans.current(session, pid, kind)
             approved = plans.approved_version(session, latest.plan_id) if latest else None
             plan_rows.append((kind, latest, approved))
+            # A submitted version waits for review even when they have started a newer draft.
+            sent = plans.waiting_version(session, latest.plan_id) if latest else None
+            if sent is not None and latest is not None:
+                waiting.append((kind, sent, latest.number > sent.number))
         alerts = session.scalars(
             select(Alert)
             .where(Alert.participant_id == pid)
@@ -69,7 +78,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
                     select(Message)
                     .where(Message.participant_id == pid)
                     .order_by(Message.id.desc())
-                    .limit(HISTORY)
+                    .limit(conversation.LATEST)
                 ).all()
             )
         )
@@ -102,20 +111,28 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             else []
         )
         ctx.audit(session, "participant.view", "participant", pid)
+        cards = triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now())
         return ctx.render(
             "participant.html",
+            status=400 if error else 200,
             title=person.display_name,
             person=person,
             identities=identities,
             plans=plan_rows,
-            alert_cards=triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now()),
+            waiting=waiting,
+            open_alerts=[c for c in cards if _open(c)],
+            past_alerts=[c for c in cards if not _open(c)],
             messages=messages,
+            message_count=session.scalar(
+                select(func.count()).select_from(Message).where(Message.participant_id == pid)
+            ),
             check_ins=[_check_in(c) for c in check_ins],
             active=active,
             practitioner=practitioner,
             colleagues=colleagues,
             status_names=STATUS_NAMES,
             error=error,
+            error_for=error_for,
             telegram_ready=bool(ctx.admin.settings.telegram_bot_username),
             has_telegram=any(i.channel == "telegram" for i in identities),
             retain_days=ctx.admin.settings.retain_messages_days,
@@ -135,7 +152,11 @@ def set_appointment(ctx: Ctx) -> Response:
     except ValueError:
         with ctx.admin.db.read() as session:
             access.participant(session, ctx.user, pid)
-        return show(ctx, error="Give the date as year-month-day, for example 2026-03-14.")
+        return show(
+            ctx,
+            error="Give the date as year-month-day, for example 2026-03-14.",
+            error_for="next_appointment",
+        )
     with ctx.admin.db.write() as session:
         person = access.participant(session, ctx.user, pid)
         person.next_appointment = when
@@ -151,7 +172,7 @@ def set_nhs_number(ctx: Ctx) -> Response:
     except NhsNumberError as exc:
         with ctx.admin.db.read() as session:
             access.participant(session, ctx.user, pid)
-        return show(ctx, error=str(exc))
+        return show(ctx, error=str(exc), error_for="nhs_number")
     with ctx.admin.db.write() as session:
         person = access.participant(session, ctx.user, pid)
         person.nhs_number = number

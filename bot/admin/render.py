@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.admin.diff import merged
 from bot.admin.sections import SECTION_TITLES, plan_name
 from bot.records.nhs_number import shown
 
@@ -27,6 +29,28 @@ def day(value: date | None) -> str:
     return value.strftime("%a %-d %b %Y") if value is not None else "not set"
 
 
+def phone(value: str | None) -> str:
+    """A stored number as people read it, spaced: "+44 7700 900123"."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_needed(text: str, value: str | None) -> bool:
+    """Whether a contact's number adds anything: not when their words already hold it."""
+    if not value:
+        return False
+    try:
+        significant = str(phonenumbers.parse(value, None).national_number)
+    except phonenumbers.NumberParseException:
+        return value not in text
+    return significant not in "".join(ch for ch in text if ch.isdigit())
+
+
 class Pages:
     def __init__(self, templates_dir: Path) -> None:
         self.env = Environment(
@@ -42,6 +66,11 @@ class Pages:
         self.env.filters["section_title"] = lambda key: SECTION_TITLES.get(key, key)
         self.env.filters["plan_name"] = plan_name
         self.env.filters["nhs_number"] = shown
+        self.env.filters["phone"] = phone
+        self.env.tests["needing_phone"] = lambda entry: phone_needed(
+            str(entry.get("text", "")), entry.get("phone")
+        )
+        self.env.filters["merged"] = lambda was, text: merged(str(was), str(text))
         self.css = (templates_dir / "admin" / "admin.css").read_bytes()
 
     def render(self, template: str, /, **context: Any) -> str:

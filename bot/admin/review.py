@@ -14,7 +14,7 @@ from bot.admin import access, coproduction, decide, diff, notify
 from bot.admin.context import Ctx
 from bot.admin.sections import STATUS_NAMES
 from bot.privacy.scheduled import held
-from store.models import Participant, Plan, PlanVersion, Practitioner
+from store.models import Participant, PlanVersion, Practitioner
 
 PARTICIPANT = "participant"
 
@@ -25,7 +25,8 @@ def authors(session: Session, person: Participant, *versions: PlanVersion | None
     for version in versions:
         for items in (version.sections if version else {}).values():
             for entry in items:
-                for one in [entry, *(entry.get("steps") or [])]:
+                was = entry.get("was") if isinstance(entry.get("was"), dict) else {}
+                for one in [entry, was, *(entry.get("steps") or [])]:
                     by = str(one.get("by", ""))
                     if by.startswith("practitioner:") and by[13:].isdigit():
                         ids.add(int(by[13:]))
@@ -39,15 +40,6 @@ def authors(session: Session, person: Participant, *versions: PlanVersion | None
     return labels
 
 
-def _waiting(session: Session, plan: Plan) -> PlanVersion | None:
-    return session.scalars(
-        select(PlanVersion)
-        .where(PlanVersion.plan_id == plan.id, PlanVersion.status == "submitted")
-        .order_by(PlanVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
-
-
 def _where(ctx: Ctx) -> tuple[int, str]:
     return int(ctx.param("pid")), str(ctx.param("kind"))
 
@@ -58,9 +50,14 @@ def show(
     pid, kind = _where(ctx)
     with ctx.admin.db.write() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
-        waiting = _waiting(session, plan)
+        waiting = plans.waiting_version(session, plan.id)
         approved = plans.approved_version(session, plan.id)
         latest = plans.latest_version(session, plan.id)
+        compared = diff.compare(
+            approved.sections if approved else {},
+            waiting.sections if waiting else {},
+            plans.SECTIONS[kind],
+        )
         context: dict[str, Any] = {
             "person": person,
             "kind": kind,
@@ -69,16 +66,15 @@ def show(
             "newer_draft": latest is not None
             and waiting is not None
             and latest.number > waiting.number,
-            "sections": diff.compare(
-                approved.sections if approved else {},
-                waiting.sections if waiting else {},
-                plans.SECTIONS[kind],
-            ),
+            "sections": compared,
+            "changes": diff.summary(compared, first=approved is None),
             "authors": authors(session, person, waiting, approved),
             "note": note,
             "error": error,
+            "error_for": "note",
             "max_note": decide.MAX_NOTE,
             "suggest_error": suggest_error,
+            "suggest_error_for": "suggest-error",
             **coproduction.review_panel(
                 session, person, kind, waiting, plans.SECTIONS[kind], ctx.now()
             ),
@@ -208,4 +204,5 @@ def _one_version(ctx: Ctx, template: str) -> Response:
             authors=authors(session, person, row),
             status_names=STATUS_NAMES,
             printed_at=ctx.now(),
+            show_changes=template == "version.html",
         )

@@ -135,7 +135,7 @@ def save(ctx: Ctx) -> Response:
 
         with ctx.admin.db.read() as session:
             access.participant(session, ctx.user, pid)
-        return participant.show(ctx, error=str(exc))
+        return participant.show(ctx, error=str(exc), error_for="schedule-form")
     return ctx.redirect(f"/participants/{pid}", done="schedule")
 
 

@@ -86,6 +86,7 @@ def show(
             values=values,
             lines=lines[:MAX_LINES],
             errors=errors or [],
+            errors_for="team-errors",
             optional=OPTIONAL_NAMES,
         )
 

@@ -3,6 +3,8 @@ the page around them: they are isolated (<bdi>) wherever they are shown."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -71,6 +73,8 @@ def test_participant_text_is_isolated_on_every_page(served: Served) -> None:
         "/admin/participants",
         "/admin/alerts",
         f"/admin/participants/{pid}",
+        f"/admin/participants/{pid}/conversation",
+        f"/admin/participants/{pid}/conversation?q={quote(RLO + 'hello')}",  # the words echoed
         plan,
         f"{plan}/review",
         f"{plan}/versions/1",
