@@ -403,7 +403,16 @@ def test_admins_create_teams_and_manage_practitioners(world: World) -> None:
     assert "can't take away your own" in browser.text
     browser.submit("/reset-password", page=f"/admin/practitioners/{world.ids['pia']}")
     assert browser.page is not None
-    assert browser.page.find("p", class_="temporary").text()
+    temporary = browser.page.find("p", class_="temporary").text()
+    assert temporary
+    # Post/redirect/get: a reload shows the same password and resets nothing again.
+    again = browser.get(f"/admin/practitioners/{world.ids['pia']}/password")
+    assert again.url.path == f"/admin/practitioners/{world.ids['pia']}/password"
+    assert temporary in again.text
+    # Nobody else's page shows it.
+    other = browser.get(f"/admin/practitioners/{world.ids['pat']}/password")
+    assert other.url.path == f"/admin/practitioners/{world.ids['pat']}"
+    assert temporary not in other.text
     with world.db.read() as session:
         pia = session.get(Practitioner, world.ids["pia"])
         assert pia is not None

@@ -157,6 +157,7 @@ def build_admin(
         get("/practitioners/{id:int}", practitioners.show, **admins),
         post("/practitioners/{id:int}", practitioners.save, **admins),
         post("/practitioners/{id:int}/reset-password", practitioners.reset_password, **admins),
+        get("/practitioners/{id:int}/password", practitioners.password_once, **admins),
         post("/practitioners/{id:int}/reset-codes", practitioners.reset_codes, **admins),
         get("/audit", auditlog.show, **leads),
         get("/simulator", simulator.index),

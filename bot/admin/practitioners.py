@@ -3,6 +3,7 @@ change a role or team, turn an account off, reset a password or sign-in codes.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,10 @@ from bot.admin.accounts import AccountError, Hashed, create_practitioner
 from bot.admin.context import ADMIN, ROLE_NAMES, Ctx
 from bot.admin.whole import whole
 from store.models import Practitioner, Team
+
+SHOWN_FOR = 600  # seconds the temporary password can be shown again by reloading
+_TITLES = {"created": "Account created", "reset": "Password reset"}
+_SHOWN = re.compile(r"(?P<pid>\d+)\.(?P<kind>created|reset)\.(?P<temporary>[a-z0-9-]{23})")
 
 
 def index(ctx: Ctx, *, error: str | None = None, values: dict[str, Any] | None = None) -> Response:
@@ -63,11 +68,10 @@ def create(ctx: Ctx) -> Response:
                 role=person.role,
                 team=team.id,
             )
-            return ctx.render(
-                "password_once.html", title="Account created", person=person, temporary=temporary
-            )
+            pid = person.id
     except AccountError as exc:
         return index(ctx, error=str(exc), values=values)
+    return _show_once(ctx, pid, "created", temporary)
 
 
 def show(ctx: Ctx, *, error: str | None = None) -> Response:
@@ -123,8 +127,29 @@ def reset_password(ctx: Ctx) -> Response:
         sessions.end_all(session, person.id)
         sessions.revoke_devices(session, person.id)
         ctx.audit(session, "practitioner.reset_password", "practitioner", person.id)
+    return _show_once(ctx, int(ctx.param("id")), "reset", temporary)
+
+
+def _show_once(ctx: Ctx, pid: int, kind: str, temporary: str) -> Response:
+    """Post/redirect/get: the temporary password rides in a short-lived, HTTP-only cookie
+    to the page that shows it, so a reload shows it again and never creates or resets twice."""
+    ctx.set_cookie(ctx.admin.cookie("password"), f"{pid}.{kind}.{temporary}", SHOWN_FOR)
+    return ctx.redirect(f"/practitioners/{pid}/password")
+
+
+def password_once(ctx: Ctx) -> Response:
+    pid = int(ctx.param("id"))
+    shown = _SHOWN.fullmatch(ctx.request.cookies.get(ctx.admin.cookie("password"), ""))
+    if shown is None or int(shown["pid"]) != pid:
+        return ctx.redirect(f"/practitioners/{pid}")
+    with ctx.admin.db.read() as session:
+        person = access.practitioner(session, ctx.user, pid)
         return ctx.render(
-            "password_once.html", title="Password reset", person=person, temporary=temporary
+            "password_once.html",
+            title=_TITLES[shown["kind"]],
+            person=person,
+            temporary=shown["temporary"],
+            minutes=SHOWN_FOR // 60,
         )
 
 
