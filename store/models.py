@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,6 +50,8 @@ NAMING = {
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only numbers an INTEGER PRIMARY KEY automatically; PostgreSQL gets a BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Compared byte by byte on both databases, so that a prefix is a range of the index.
+NameKeyType = String(120).with_variant(String(120, collation="C"), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -156,8 +159,46 @@ class Participant(Base):
     # Ten digits, check digit verified (bot/records/nhs_number.py); None: not known.
     nhs_number: Mapped[str | None] = mapped_column(String(10))
     discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The name as searched and sorted: see name_key(); kept by the event below.
+    name_key: Mapped[str] = mapped_column(NameKeyType, default="", server_default="")
+    # When a check-in or appointment prep last asked them something (the dashboard's
+    # "no reply" list reads this instead of aggregating the job table).
+    last_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship()
+
+
+def name_key(name: str) -> str:
+    """A name as the caseload searches and sorts it: accents and case folded, spaces
+    collapsed ("  Zoë  O'Neil" -> "zoe o'neil")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())[:120]
+
+
+@event.listens_for(Participant.display_name, "set", propagate=True)
+def _keep_name_key(target: Participant, value: str, _old: object, _initiator: object) -> None:
+    target.name_key = name_key(value or "")
+
+
+# What the admin pages filter and sort participants on, in each scope: everyone (an
+# administrator), a team (its lead), a caseload (docs/performance.md).
+Index("ix_participant_name", Participant.name_key, Participant.id)
+Index("ix_participant_team_name", Participant.team_id, Participant.name_key, Participant.id)
+Index(
+    "ix_participant_practitioner_name",
+    Participant.practitioner_id,
+    Participant.name_key,
+    Participant.id,
+)
+Index("ix_participant_quiet", Participant.last_inbound_at, Participant.id)
+Index("ix_participant_team_quiet", Participant.team_id, Participant.last_inbound_at)
+Index("ix_participant_practitioner_quiet", Participant.practitioner_id, Participant.last_inbound_at)
+Index("ix_participant_asked", Participant.last_asked_at)
+Index("ix_participant_team_asked", Participant.team_id, Participant.last_asked_at)
+Index(
+    "ix_participant_practitioner_asked", Participant.practitioner_id, Participant.last_asked_at
+)
 
 
 class ChannelIdentity(Base):
@@ -291,6 +332,12 @@ class Alert(Base):
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
+_OPEN = text("acknowledged_at IS NULL")
+Index("ix_alert_open", Alert.participant_id, sqlite_where=_OPEN, postgresql_where=_OPEN)
+Index("ix_alert_acknowledged", Alert.acknowledged_at)
+Index("ix_plan_version_status", PlanVersion.status, PlanVersion.submitted_at)
+
+
 class Notification(Base):
     """One alert told to one member of staff by email or SMS (bot/staff/notify.py).
 
@@ -336,6 +383,12 @@ class AuditEvent(Base):
     record_id: Mapped[int | None] = mapped_column(BigInteger)
     address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+# The audit log's filters, each newest first.
+Index("ix_audit_event_actor", AuditEvent.actor, AuditEvent.id)
+Index("ix_audit_event_action", AuditEvent.action, AuditEvent.id)
+Index("ix_audit_event_record", AuditEvent.record_type, AuditEvent.record_id, AuditEvent.id)
 
 
 class PlanPin(Base):
