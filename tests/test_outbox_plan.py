@@ -1,16 +1,23 @@
 """The outbox claim costs the same whatever the backlog: it walks the pending rows in id
-order and stops at the first that may go (no sort of the backlog, no scan of the table)."""
+order and stops at the first that may go (no sort of the backlog, no scan of the table);
+and the Twilio sender sends message after message over one connection."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from bot import outbox
+from bot.delivery import Dispatcher, build_senders
+from bot.fakes.twilio import FakeTwilio
 from bot.outbox import Policy
-from store.db import Database
+from bot.types import Channel
+from store.db import Database, upgrade
 from store.models import Message
+from tests.channel_helpers import ACCOUNT_SID, AUTH_TOKEN, Clock, channel_settings
 from tests.query_plans import capture, plan
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -59,3 +66,30 @@ def test_the_claim_walks_the_pending_index_and_stops(db_url: str) -> None:
             assert not any(s.startswith(("Sort", "Seq Scan")) for s in steps), steps
     finally:
         db.dispose()
+
+
+@pytest.mark.asyncio
+async def test_the_twilio_sender_keeps_one_connection_for_many_messages(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'touchpoint.db'}"
+    upgrade(url)
+    db = Database(url)
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, keep_alive=True) as twilio:
+        settings = channel_settings(url, twilio_api_base_url=twilio.url)
+        dispatcher = Dispatcher(db, build_senders(settings, channels=("sms",)), clock=Clock())
+        try:
+            with db.write() as session:
+                for n in range(6):
+                    outbox.enqueue(
+                        session,
+                        channel=Channel.SMS,
+                        address=f"+4474001000{n:02d}",
+                        text="How have things been?",
+                        participant_id=None,
+                        now=dispatcher.clock(),
+                    )
+            assert await dispatcher.deliver_due() == 6
+        finally:
+            await dispatcher.close()
+            db.dispose()
+    assert len(twilio.sent) == 6
+    assert twilio.connections == 1  # one TCP connection (and TLS handshake) for all six
