@@ -1,33 +1,54 @@
-"""The audit log, for team leads (their team's people and records) and administrators."""
+"""The audit log, for team leads (their team's people and records) and administrators.
+
+Newest first, a page at a time from where the last one ended (`before`, an event's id):
+no count of millions of rows, no OFFSET. Read in a read transaction; the page's own
+audit event is written after it, in a write of one row."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select, true
 from starlette.responses import Response
 
 from bot.admin import access, whole
 from bot.admin.context import LEAD, Ctx, Who
-from store.models import AuditEvent, Participant, Practitioner
+from store.models import Alert, AuditEvent, Participant, Plan, PlanVersion, Practitioner
 
 PAGE_SIZE = 50
+FILTERS = ("actor", "action", "record_type", "record_id", "since", "until")
 
 
-def _scope(who: Who) -> ColumnElement[bool]:
+def _scope(who: Who, staff: list[int]) -> ColumnElement[bool]:
+    """A lead sees what their team's practitioners (`staff`) did, and what was done to
+    their team's records: its people, their plans and alerts, its practitioners, the
+    team itself."""
     if who.role != LEAD:
         return true()
     team_people = select(Practitioner.id).where(Practitioner.team_id == who.team_id)
-    actors = select(literal("practitioner:") + cast(Practitioner.id, String)).where(
-        Practitioner.team_id == who.team_id
+    people = select(Participant.id).where(access.participants(who))
+    plans = (
+        select(Plan.id)
+        .join(Participant, Plan.participant_id == Participant.id)
+        .where(access.participants(who))
     )
+    records = {
+        "participant": people,
+        "practitioner": team_people,
+        "alert": select(Alert.id)
+        .join(Participant, Alert.participant_id == Participant.id)
+        .where(access.participants(who)),
+        "plan": plans,
+        "plan_version": select(PlanVersion.id).where(PlanVersion.plan_id.in_(plans)),
+    }
+    actors = [f"practitioner:{pid}" for pid in staff]
     return or_(
         AuditEvent.actor.in_(actors),
-        and_(
-            AuditEvent.record_type == "participant",
-            AuditEvent.record_id.in_(select(Participant.id).where(access.participants(who))),
+        and_(AuditEvent.record_type == "team", AuditEvent.record_id == who.team_id),
+        *(
+            and_(AuditEvent.record_type == kind, AuditEvent.record_id.in_(ids))
+            for kind, ids in records.items()
         ),
-        and_(AuditEvent.record_type == "practitioner", AuditEvent.record_id.in_(team_people)),
     )
 
 
@@ -38,18 +59,11 @@ def _day(raw: str) -> date | None:
         return None
 
 
-def show(ctx: Ctx) -> Response:
-    f = {
-        k: ctx.query(k).strip()[:80]
-        for k in ("actor", "action", "record_type", "record_id", "since", "until")
-    }
-    conditions: list[ColumnElement[bool]] = [_scope(ctx.user)]
-    if f["actor"]:
-        conditions.append(AuditEvent.actor == f["actor"])
-    if f["action"]:
-        conditions.append(AuditEvent.action == f["action"])
-    if f["record_type"]:
-        conditions.append(AuditEvent.record_type == f["record_type"])
+def _conditions(who: Who, staff: list[int], f: dict[str, str]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [_scope(who, staff)]
+    for name in ("actor", "action", "record_type"):
+        if f[name]:
+            conditions.append(getattr(AuditEvent, name) == f[name])
     record_id = whole.whole(f["record_id"])
     if record_id is not None:
         conditions.append(AuditEvent.record_id == record_id)
@@ -58,36 +72,59 @@ def show(ctx: Ctx) -> Response:
         conditions.append(AuditEvent.at >= datetime.combine(since, time(), UTC))
     if until:
         conditions.append(AuditEvent.at < datetime.combine(until + timedelta(days=1), time(), UTC))
-    page = max(1, whole.whole(ctx.query("page")) or 1)
+    return conditions
+
+
+def _actions() -> Select[tuple[str]]:
+    """Each action once, by hopping along the (action, id) index from one to the next:
+    as many look-ups as there are actions, however many events."""
+    hops = (
+        select(literal_column("min(action)").label("action"))
+        .select_from(AuditEvent.__table__)
+        .cte("hops", recursive=True)
+    )
+    hops = hops.union_all(
+        select(
+            select(literal_column("min(action)"))
+            .select_from(AuditEvent.__table__)
+            .where(AuditEvent.action > hops.c.action)
+            .scalar_subquery()
+        ).where(hops.c.action.is_not(None))
+    )
+    return select(hops.c.action).where(hops.c.action.is_not(None)).order_by(hops.c.action)
+
+
+def show(ctx: Ctx) -> Response:
+    who = ctx.user
+    f = {k: ctx.query(k).strip()[:80] for k in FILTERS}
+    before = whole.whole(ctx.query("before"))
+    with ctx.admin.db.read() as session:
+        staff = session.execute(
+            select(Practitioner.id, Practitioner.name).where(
+                Practitioner.team_id == who.team_id if who.role == LEAD else true()
+            )
+        ).all()
+        team = [pid for pid, _name in staff]
+        query = select(AuditEvent).where(*_conditions(who, team, f))
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        events = session.scalars(query.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1)).all()
+        actions = session.scalars(_actions()).all()
+    older = events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None
+    _record_view(ctx, f, before)
+    return ctx.render(
+        "audit.html",
+        title="Audit log",
+        events=events[:PAGE_SIZE],
+        filters=f,
+        actions=actions,
+        names={f"practitioner:{pid}": name for pid, name in staff},
+        newer_link=ctx.path("/audit", **f) if before is not None else None,
+        older_link=ctx.path("/audit", **f, before=older) if older is not None else None,
+    )
+
+
+def _record_view(ctx: Ctx, f: dict[str, str], before: int | None) -> None:
+    filtered = sorted(k for k, v in f.items() if v)
     with ctx.admin.db.write() as session:
-        total = int(
-            session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
-        )
-        page = min(page, max(1, -(-total // PAGE_SIZE)))
-        events = session.scalars(
-            select(AuditEvent)
-            .where(*conditions)
-            .order_by(AuditEvent.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        ).all()
-        actions = session.scalars(
-            select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-        ).all()
-        names = {
-            f"practitioner:{pid}": name
-            for pid, name in session.execute(select(Practitioner.id, Practitioner.name))
-        }
-        ctx.audit(session, "audit.view", filtered=sorted(k for k, v in f.items() if v))
-        return ctx.render(
-            "audit.html",
-            title="Audit log",
-            events=events,
-            filters=f,
-            actions=actions,
-            names=names,
-            page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
-            total=total,
-            pager_link=lambda n: ctx.path("/audit", **f, page=n),
-        )
+        ctx.audit(session, "audit.view", filtered=filtered, older=before is not None)
