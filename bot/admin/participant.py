@@ -45,7 +45,7 @@ def _check_in(conv: Conversation) -> dict[str, Any]:
 
 def show(ctx: Ctx, *, error: str | None = None) -> Response:
     pid = int(ctx.param("pid"))
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person = access.participant(session, ctx.user, pid)
         identities = session.scalars(
             select(ChannelIdentity)
@@ -101,7 +101,7 @@ def show(ctx: Ctx, *, error: str | None = None) -> Response:
             if ctx.user.is_lead
             else []
         )
-        ctx.audit(session, "participant.view", "participant", pid)
+        ctx.record_view("participant.view", "participant", pid)
         return ctx.render(
             "participant.html",
             title=person.display_name,

@@ -56,7 +56,7 @@ def show(
     ctx: Ctx, *, note: str = "", error: str | None = None, suggest_error: str | None = None
 ) -> Response:
     pid, kind = _where(ctx)
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
         waiting = _waiting(session, plan)
         approved = plans.approved_version(session, plan.id)
@@ -83,8 +83,7 @@ def show(
                 session, person, kind, waiting, plans.SECTIONS[kind], ctx.now()
             ),
         }
-        ctx.audit(
-            session,
+        ctx.record_view(
             "plan.review_view",
             "plan_version",
             waiting.id if waiting else None,
@@ -147,7 +146,7 @@ def send_back(ctx: Ctx) -> Response:
 
 def history(ctx: Ctx) -> Response:
     pid, kind = _where(ctx)
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
         versions = session.scalars(
             select(PlanVersion)
@@ -161,7 +160,7 @@ def history(ctx: Ctx) -> Response:
                 )
             ).all()
         )
-        ctx.audit(session, "plan.history_view", "plan", plan.id, participant=person.id)
+        ctx.record_view("plan.history_view", "plan", plan.id, participant=person.id)
         return ctx.render(
             "history.html",
             title=f"Versions: {person.display_name}",
