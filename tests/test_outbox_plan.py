@@ -39,8 +39,7 @@ def _fill(db: Database, pending: int, settled: int) -> None:
         for n in range(pending)
     ]
     rows += [
-        {**row, "status": "delivered", "next_attempt_at": None}
-        for row in rows[: settled // 2] * 2
+        {**row, "status": "delivered", "next_attempt_at": None} for row in rows[: settled // 2] * 2
     ]
     with db.write() as session:
         session.execute(insert(Message), rows)

@@ -1,21 +1,135 @@
-"""The caseload: everyone this practitioner may see, what needs attention first."""
+"""The caseload: everyone this practitioner may see, what needs attention first.
+
+A page at a time from where the last one ended (`after`, the last row's id), along the
+index of the chosen order within the person's scope: the thousandth page costs what the
+first does (docs/performance.md). Search finds names by how they begin, case and accents
+aside (participant.name_key)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select, tuple_, union
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot.admin import access, whole
-from bot.admin.context import Ctx
-from store.models import Alert, Participant, Plan, PlanVersion
+from bot.admin.context import Ctx, Who
+from store.models import Alert, Participant, Plan, PlanVersion, name_key
 
 PAGE_SIZE = 20
 SORTS = {"attention": "What needs attention", "name": "Name", "quiet": "Longest without a reply"}
+_LAST = "\U0010ffff"  # sorts after every character: key <= name_key < key + _LAST is a prefix
+
+Row = tuple[Participant, int, int]  # the person, open alerts, versions waiting for review
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    more: bool
+
+
+def _listed(who: Who, search: str) -> Select[tuple[Participant]]:
+    query = select(Participant).where(access.participants(who))
+    key = name_key(search)
+    if key:
+        query = query.where(Participant.name_key >= key, Participant.name_key < key + _LAST)
+    return query
+
+
+def _open_alerts() -> Select[tuple[int, int]]:
+    return (
+        select(Alert.participant_id, func.count().label("n"))
+        .where(Alert.acknowledged_at.is_(None), Alert.participant_id.is_not(None))
+        .group_by(Alert.participant_id)
+    )
+
+
+def _waiting() -> Select[tuple[int, int]]:
+    return (
+        select(Plan.participant_id, func.count().label("n"))
+        .join(PlanVersion, PlanVersion.plan_id == Plan.id)
+        .where(PlanVersion.status == "submitted")
+        .group_by(Plan.participant_id)
+    )
+
+
+def _counted(session: Session, people: Sequence[Participant]) -> list[Row]:
+    ids = [p.id for p in people]
+    alerts = {
+        pid: n for pid, n in session.execute(_open_alerts().where(Alert.participant_id.in_(ids)))
+    }
+    waiting = {pid: n for pid, n in session.execute(_waiting().where(Plan.participant_id.in_(ids)))}
+    return [(p, alerts.get(p.id, 0), waiting.get(p.id, 0)) for p in people]
+
+
+def _by_name(
+    session: Session, listed: Select[tuple[Participant]], after: Participant | None, n: int
+) -> list[Participant]:
+    if after is not None:
+        listed = listed.where(
+            tuple_(Participant.name_key, Participant.id) > (after.name_key, after.id)
+        )
+    return list(session.scalars(listed.order_by(Participant.name_key, Participant.id).limit(n)))
+
+
+def _by_quiet(
+    session: Session, listed: Select[tuple[Participant]], after: Participant | None, n: int
+) -> list[Participant]:
+    """Those who never wrote first (by id), then by when they last did: two walks along
+    an index, each from where the last page ended."""
+    found: list[Participant] = []
+    if after is None or after.last_inbound_at is None:
+        never = listed.where(Participant.last_inbound_at.is_(None))
+        if after is not None:
+            never = never.where(Participant.id > after.id)
+        found = list(session.scalars(never.order_by(Participant.id).limit(n)))
+    if len(found) < n:
+        wrote = listed.where(Participant.last_inbound_at.is_not(None))
+        if after is not None and after.last_inbound_at is not None:
+            wrote = wrote.where(
+                tuple_(Participant.last_inbound_at, Participant.id)
+                > (after.last_inbound_at, after.id)
+            )
+        order = (Participant.last_inbound_at, Participant.id)
+        found += session.scalars(wrote.order_by(*order).limit(n - len(found)))
+    return found
+
+
+def _attention(
+    session: Session, listed: Select[tuple[Participant]], after: Participant | None, n: int
+) -> list[Row]:
+    """Those with open alerts or plans to review (a short list, read through the indexes
+    on open alerts and on version status), most first; then everyone else, quietest
+    first."""
+    needing = union(
+        select(_open_alerts().subquery().c.participant_id),
+        select(_waiting().subquery().c.participant_id),
+    )
+    first = _counted(session, session.scalars(listed.where(Participant.id.in_(needing))).all())
+    first.sort(
+        key=lambda r: (
+            -r[1],
+            -r[2],
+            r[0].last_inbound_at is not None,
+            r[0].last_inbound_at or r[0].created_at,
+            r[0].name_key,
+            r[0].id,
+        )
+    )
+    ids = [r[0].id for r in first]
+    if after is None or after.id in ids:
+        start = 0 if after is None else ids.index(after.id) + 1
+        rows = first[start : start + n]
+        after = None
+        if len(rows) == n:
+            return rows
+    else:
+        rows = []
+    rest = listed.where(Participant.id.not_in(needing))
+    return rows + [(p, 0, 0) for p in _by_quiet(session, rest, after, n - len(rows))]
 
 
 def show(ctx: Ctx) -> Response:
@@ -23,43 +137,27 @@ def show(ctx: Ctx) -> Response:
     sort = ctx.query("sort", "attention")
     if sort not in SORTS:
         sort = "attention"
-    page = max(1, whole.whole(ctx.query("page")) or 1)
-    alerts = (
-        select(Alert.participant_id, func.count().label("n"))
-        .where(Alert.acknowledged_at.is_(None))
-        .group_by(Alert.participant_id)
-        .subquery()
-    )
-    waiting = (
-        select(Plan.participant_id, func.count().label("n"))
-        .join(PlanVersion, PlanVersion.plan_id == Plan.id)
-        .where(PlanVersion.status == "submitted")
-        .group_by(Plan.participant_id)
-        .subquery()
-    )
-    n_alerts = func.coalesce(alerts.c.n, 0)
-    n_waiting = func.coalesce(waiting.c.n, 0)
-    query = (
-        select(Participant, n_alerts, n_waiting)
-        .outerjoin(alerts, alerts.c.participant_id == Participant.id)
-        .outerjoin(waiting, waiting.c.participant_id == Participant.id)
-        .where(access.participants(ctx.user))
-    )
-    if search:
-        query = query.where(Participant.display_name.ilike(_like(search), escape="\\"))
-    quiet_first = Participant.last_inbound_at.asc().nulls_first()
-    order = {
-        "attention": (n_alerts.desc(), n_waiting.desc(), quiet_first, Participant.display_name),
-        "name": (func.lower(Participant.display_name), Participant.id),
-        "quiet": (quiet_first, Participant.display_name),
-    }[sort]
+    after_id = whole.whole(ctx.query("after"))
+    listed = _listed(ctx.user, search)
     with ctx.admin.db.read() as session:
-        total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(page, pages)
-        rows = session.execute(
-            query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        ).all()
+        after = None
+        if after_id is not None:
+            after = session.scalars(listed.where(Participant.id == after_id)).one_or_none()
+        total = int(
+            session.scalar(
+                select(func.count()).select_from(
+                    listed.with_only_columns(Participant.id).subquery()
+                )
+            )
+            or 0
+        )
+        if sort == "attention":
+            rows = _attention(session, listed, after, PAGE_SIZE + 1)
+        else:
+            walk = _by_name if sort == "name" else _by_quiet
+            rows = _counted(session, walk(session, listed, after, PAGE_SIZE + 1))
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
         return ctx.render(
             "caseload.html",
             title="Caseload",
@@ -67,8 +165,9 @@ def show(ctx: Ctx) -> Response:
             search=search,
             sort=sort,
             sorts=SORTS,
-            page=page,
-            pages=pages,
             total=total,
-            pager_link=lambda n: ctx.path("/participants", q=search, sort=sort, page=n),
+            first_link=ctx.path("/participants", q=search, sort=sort) if after else None,
+            next_link=ctx.path("/participants", q=search, sort=sort, after=rows[-1][0].id)
+            if more
+            else None,
         )
