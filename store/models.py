@@ -192,13 +192,12 @@ Index(
     Participant.id,
 )
 Index("ix_participant_quiet", Participant.last_inbound_at, Participant.id)
+Index("ix_participant_demo", Participant.is_demo, Participant.id)
 Index("ix_participant_team_quiet", Participant.team_id, Participant.last_inbound_at)
 Index("ix_participant_practitioner_quiet", Participant.practitioner_id, Participant.last_inbound_at)
 Index("ix_participant_asked", Participant.last_asked_at)
 Index("ix_participant_team_asked", Participant.team_id, Participant.last_asked_at)
-Index(
-    "ix_participant_practitioner_asked", Participant.practitioner_id, Participant.last_asked_at
-)
+Index("ix_participant_practitioner_asked", Participant.practitioner_id, Participant.last_asked_at)
 
 
 class ChannelIdentity(Base):

@@ -183,11 +183,10 @@ def print_view(ctx: Ctx) -> Response:
 def _one_version(ctx: Ctx, template: str) -> Response:
     pid, kind = _where(ctx)
     number = int(ctx.param("number"))
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, _plan, row = access.version(session, ctx.user, pid, kind, number)
         reviewer = session.get(Practitioner, row.reviewed_by) if row.reviewed_by else None
-        ctx.audit(
-            session,
+        ctx.record_view(
             "plan.print" if template == "print.html" else "plan.view",
             "plan_version",
             row.id,

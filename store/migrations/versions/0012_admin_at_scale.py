@@ -24,6 +24,7 @@ PARTICIPANT_INDEXES = {
     'ix_participant_team_name': ['team_id', 'name_key', 'id'],
     'ix_participant_practitioner_name': ['practitioner_id', 'name_key', 'id'],
     'ix_participant_quiet': ['last_inbound_at', 'id'],
+    'ix_participant_demo': ['is_demo', 'id'],
     'ix_participant_team_quiet': ['team_id', 'last_inbound_at'],
     'ix_participant_practitioner_quiet': ['practitioner_id', 'last_inbound_at'],
     'ix_participant_asked': ['last_asked_at'],
