@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.selectable import Alias
+from sqlalchemy.sql.selectable import Alias, FromClause
 
 
 class IndexedBy(Alias):
@@ -24,7 +23,7 @@ class IndexedBy(Alias):
     index: str
 
     @classmethod
-    def of(cls, table: Table, index: str, name: str) -> IndexedBy:
+    def of(cls, table: FromClause, index: str, name: str) -> IndexedBy:
         alias = cls._construct(table, name=name)
         alias.index = index
         return alias
@@ -36,12 +35,12 @@ class IndexedBy(Alias):
 
 @compiles(IndexedBy)
 def _alias(element: IndexedBy, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.visit_alias(element, **kw)
+    return str(compiler.visit_alias(element, **kw))  # type: ignore[no-untyped-call]
 
 
 @compiles(IndexedBy, "sqlite")
 def _indexed_by(element: IndexedBy, compiler: SQLCompiler, **kw: Any) -> str:
-    text = compiler.visit_alias(element, **kw)
+    text = str(compiler.visit_alias(element, **kw))  # type: ignore[no-untyped-call]
     if kw.get("asfrom") and not kw.get("lateral"):
         text += f" INDEXED BY {compiler.preparer.quote(element.index)}"
     return text

@@ -62,7 +62,7 @@ def _history(world: World) -> None:
                     done_at=now - timedelta(days=9 - n),
                 )
             )
-        for n in range(60):
+        for _ in range(60):
             session.add(
                 AuditEvent(
                     at=now,

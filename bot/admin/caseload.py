@@ -31,7 +31,7 @@ class Page:
     more: bool
 
 
-def _listed(who: Who, search: str) -> Select[tuple[Participant]]:
+def _listed(who: Who, search: str) -> Select[Participant]:
     query = select(Participant).where(access.participants(who))
     key = name_key(search)
     if key:
@@ -39,7 +39,7 @@ def _listed(who: Who, search: str) -> Select[tuple[Participant]]:
     return query
 
 
-def _open_alerts() -> Select[tuple[int, int]]:
+def _open_alerts() -> Select[int | None, int]:
     return (
         select(Alert.participant_id, func.count().label("n"))
         .where(Alert.acknowledged_at.is_(None), Alert.participant_id.is_not(None))
@@ -47,7 +47,7 @@ def _open_alerts() -> Select[tuple[int, int]]:
     )
 
 
-def _waiting() -> Select[tuple[int, int]]:
+def _waiting() -> Select[int, int]:
     return (
         select(Plan.participant_id, func.count().label("n"))
         .join(PlanVersion, PlanVersion.plan_id == Plan.id)
@@ -58,15 +58,16 @@ def _waiting() -> Select[tuple[int, int]]:
 
 def _counted(session: Session, people: Sequence[Participant]) -> list[Row]:
     ids = [p.id for p in people]
-    alerts = {
-        pid: n for pid, n in session.execute(_open_alerts().where(Alert.participant_id.in_(ids)))
+    found = session.execute(_open_alerts().where(Alert.participant_id.in_(ids)))
+    alerts: dict[int | None, int] = {row[0]: row[1] for row in found}
+    waiting: dict[int, int] = {
+        row[0]: row[1] for row in session.execute(_waiting().where(Plan.participant_id.in_(ids)))
     }
-    waiting = {pid: n for pid, n in session.execute(_waiting().where(Plan.participant_id.in_(ids)))}
     return [(p, alerts.get(p.id, 0), waiting.get(p.id, 0)) for p in people]
 
 
 def _by_name(
-    session: Session, listed: Select[tuple[Participant]], after: Participant | None, n: int
+    session: Session, listed: Select[Participant], after: Participant | None, n: int
 ) -> list[Participant]:
     if after is not None:
         listed = listed.where(
@@ -76,7 +77,7 @@ def _by_name(
 
 
 def _by_quiet(
-    session: Session, listed: Select[tuple[Participant]], after: Participant | None, n: int
+    session: Session, listed: Select[Participant], after: Participant | None, n: int
 ) -> list[Participant]:
     """Those who never wrote first (by id), then by when they last did: two walks along
     an index, each from where the last page ended."""
@@ -99,7 +100,7 @@ def _by_quiet(
 
 
 def _attention(
-    session: Session, listed: Select[tuple[Participant]], after: Participant | None, n: int
+    session: Session, listed: Select[Participant], after: Participant | None, n: int
 ) -> list[Row]:
     """Those with open alerts or plans to review (a short list, read through the indexes
     on open alerts and on version status), most first; then everyone else, quietest
