@@ -242,6 +242,9 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     timeout = 10  # a silent client can't hold stop() forever
+    # Headers and body go out in two writes: on a kept-alive connection Nagle's algorithm
+    # would hold the second until the client's delayed ACK, 40 ms later.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
