@@ -162,7 +162,10 @@ def run(url: str, count: int, folder: Path, say: Callable[[str], None]) -> Burst
             try:
                 texts.start()
                 reader.start()
-                samples = [(time.monotonic(), 0, _cpu_s(worker.pid))]
+                # From the first message sent: the worker's start-up is not delivery.
+                while not twilio.sent and worker.poll() is None:
+                    time.sleep(0.05)
+                samples = [(time.monotonic(), len(twilio.sent), _cpu_s(worker.pid))]
                 deadline = time.monotonic() + 1800
                 while len(twilio.sent) < count and worker.poll() is None:
                     time.sleep(0.25)
