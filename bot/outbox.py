@@ -12,7 +12,7 @@ See docs/deployment.md, "Delivery guarantee".
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,33 +155,53 @@ def claim_next(
     address: tuple[str, str] | None = None,
 ) -> Claim | None:
     """Claim the oldest due message whose recipient has nothing older still pending."""
+    found = claim_due(db, now, policy, channels=channels, address=address, limit=1)
+    return found[0] if found else None
+
+
+def claim_due(
+    db: Database,
+    now: datetime,
+    policy: Policy,
+    *,
+    channels: Collection[str],
+    address: tuple[str, str] | None = None,
+    limit: int = 1,
+) -> list[Claim]:
+    """Claim up to `limit` of the oldest due messages, in one transaction, each to a
+    different recipient (a claimed message holds back the next one to its recipient)."""
     params: dict[str, Any] = {"now": now, "channels": list(channels)}
     if address is not None:
         params |= {"to_channel": address[0], "to_address": address[1]}
+    claims: list[Claim] = []
     # Core statements built once: this runs for every message sent, and the ORM's load
     # and flush of the row cost more than the claim itself (docs/performance.md).
     with db.write() as session:
-        for _ in range(100):
+        for _ in range(100 + limit):
+            if len(claims) == limit:
+                break
             row = session.execute(_DUE_FOR if address else _DUE, params).first()
             if row is None:
-                return None
+                break
             if _suppressed(session, row.participant_id, row.created_at):
                 session.execute(_SUPPRESS, {"message_id": row.id})
                 continue
             # An active claim has no error code; a settled-but-unsure one keeps its own,
             # which is how hurry() tells the two apart.
             attempt = session.scalar(_CLAIM, {"message_id": row.id, "until": now + policy.lease})
-            return Claim(
-                id=row.id,
-                channel=row.channel,
-                address=row.address,
-                body=row.body,
-                participant_id=row.participant_id,
-                attempt=int(attempt or 0),
-                created_at=row.created_at,
-                unsure=row.status == "sending",
+            claims.append(
+                Claim(
+                    id=row.id,
+                    channel=row.channel,
+                    address=row.address,
+                    body=row.body,
+                    participant_id=row.participant_id,
+                    attempt=int(attempt or 0),
+                    created_at=row.created_at,
+                    unsure=row.status == "sending",
+                )
             )
-    return None
+    return claims
 
 
 _THIS = Message.id == bindparam("message_id")
@@ -280,33 +300,44 @@ def _suppressed(session: Session, participant_id: int | None, created_at: dateti
 
 def settle(db: Database, claim: Claim, outcome: Outcome, now: datetime, policy: Policy) -> str:
     """Record what happened to a claim; returns the row's status afterwards."""
+    return settle_all(db, [(claim, outcome)], now, policy)[0]
+
+
+def settle_all(
+    db: Database, settled: Sequence[tuple[Claim, Outcome]], now: datetime, policy: Policy
+) -> list[str]:
+    """Record what happened to each claim, in one transaction; the rows' statuses after."""
     with db.write() as session:
-        row = session.execute(_HELD, {"message_id": claim.id}).first()
-        if row is None:
-            return "gone"
-        changes: dict[str, Any] = {}
-        if isinstance(outcome, Sent) and outcome.external_id and row.external_id is None:
-            changes["external_id"] = outcome.external_id  # even if a callback settled it first
-        status: str = row.status
-        if status == "sending" and row.attempts == claim.attempt:
-            changes["claimed_until"] = None
-            if isinstance(outcome, Sent):
-                status, changes["error_code"] = "sent", None
-            elif isinstance(outcome, Failed) or claim.attempt >= policy.max_attempts:
-                status, changes["error_code"] = "failed", outcome.code
+        return [_settle(session, claim, outcome, now, policy) for claim, outcome in settled]
+
+
+def _settle(session: Session, claim: Claim, outcome: Outcome, now: datetime, policy: Policy) -> str:
+    row = session.execute(_HELD, {"message_id": claim.id}).first()
+    if row is None:
+        return "gone"
+    changes: dict[str, Any] = {}
+    if isinstance(outcome, Sent) and outcome.external_id and row.external_id is None:
+        changes["external_id"] = outcome.external_id  # even if a callback settled it first
+    status: str = row.status
+    if status == "sending" and row.attempts == claim.attempt:
+        changes["claimed_until"] = None
+        if isinstance(outcome, Sent):
+            status, changes["error_code"] = "sent", None
+        elif isinstance(outcome, Failed) or claim.attempt >= policy.max_attempts:
+            status, changes["error_code"] = "failed", outcome.code
+        else:
+            retry_after = outcome.retry_after if isinstance(outcome, Retry) else None
+            delay = policy.backoff(claim.attempt, retry_after)
+            changes["error_code"] = outcome.code
+            if isinstance(outcome, Unsure):
+                changes["claimed_until"] = now + delay  # stays `sending`: looked up first
             else:
-                retry_after = outcome.retry_after if isinstance(outcome, Retry) else None
-                delay = policy.backoff(claim.attempt, retry_after)
-                changes["error_code"] = outcome.code
-                if isinstance(outcome, Unsure):
-                    changes["claimed_until"] = now + delay  # stays `sending`: looked up first
-                else:
-                    status, changes["next_attempt_at"] = "queued", now + delay
-            changes["status"] = status
-        # else: a status callback, or a newer claim, got there first
-        if changes:
-            session.execute(_SETTLE, {"message_id": claim.id, **changes})
-        return status
+                status, changes["next_attempt_at"] = "queued", now + delay
+        changes["status"] = status
+    # else: a status callback, or a newer claim, got there first
+    if changes:
+        session.execute(_SETTLE, {"message_id": claim.id, **changes})
+    return status
 
 
 _HELD = select(Message.status, Message.attempts, Message.external_id).where(_THIS).with_for_update()
