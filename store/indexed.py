@@ -15,9 +15,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Alias, FromClause
 
+NOT_INDEXED = "NOT INDEXED"  # the table in its own (primary key) order, no other index
+
 
 class IndexedBy(Alias):
-    """`table AS name INDEXED BY index` (SQLite); `table AS name` on other databases."""
+    """`table AS name INDEXED BY index` (or `NOT INDEXED`) on SQLite; `table AS name` on
+    other databases."""
 
     inherit_cache = True
     index: str
@@ -42,5 +45,6 @@ def _alias(element: IndexedBy, compiler: SQLCompiler, **kw: Any) -> str:
 def _indexed_by(element: IndexedBy, compiler: SQLCompiler, **kw: Any) -> str:
     text = str(compiler.visit_alias(element, **kw))  # type: ignore[no-untyped-call]
     if kw.get("asfrom") and not kw.get("lateral"):
-        text += f" INDEXED BY {compiler.preparer.quote(element.index)}"
+        by = f"INDEXED BY {compiler.preparer.quote(element.index)}"
+        text += f" {by if element.index != NOT_INDEXED else NOT_INDEXED}"
     return text

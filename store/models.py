@@ -192,7 +192,14 @@ Index(
     Participant.id,
 )
 Index("ix_participant_quiet", Participant.last_inbound_at, Participant.id)
-Index("ix_participant_demo", Participant.is_demo, Participant.id)
+# Only the simulator's made-up people: an index on the flag itself would tempt SQLite to
+# read every real person through it for the lists that leave the made-up ones out.
+Index(
+    "ix_participant_demo",
+    Participant.id,
+    sqlite_where=text("is_demo IS 1"),
+    postgresql_where=text("is_demo IS true"),
+)
 Index("ix_participant_team_quiet", Participant.team_id, Participant.last_inbound_at)
 Index("ix_participant_practitioner_quiet", Participant.practitioner_id, Participant.last_inbound_at)
 Index("ix_participant_asked", Participant.last_asked_at)
@@ -333,8 +340,14 @@ class Alert(Base):
 
 _OPEN = text("acknowledged_at IS NULL")
 Index("ix_alert_open", Alert.participant_id, sqlite_where=_OPEN, postgresql_where=_OPEN)
-Index("ix_alert_acknowledged", Alert.acknowledged_at)
-Index("ix_plan_version_status", PlanVersion.status, PlanVersion.submitted_at)
+# Covering what the caseload and dashboard read of them, so that the (large) rows
+# themselves are not read: whose alert, which plan.
+Index("ix_alert_acknowledged", Alert.acknowledged_at, Alert.participant_id)
+Index(
+    "ix_plan_version_status", PlanVersion.status, PlanVersion.submitted_at, PlanVersion.plan_id
+)
+# Whether one person has a version waiting: from their plans to those plans' versions.
+Index("ix_plan_version_plan_status", PlanVersion.plan_id, PlanVersion.status)
 
 
 class Notification(Base):

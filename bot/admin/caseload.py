@@ -10,12 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select, tuple_, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot.admin import access, whole
-from bot.admin.context import Ctx, Who
+from bot.admin.context import PRACTITIONER, Ctx, Who
 from store.models import Alert, Participant, Plan, PlanVersion, name_key
 
 PAGE_SIZE = 20
@@ -56,13 +66,18 @@ def _waiting() -> Select[int, int]:
     )
 
 
-def _counted(session: Session, people: Sequence[Participant]) -> list[Row]:
-    ids = [p.id for p in people]
+def _counts(session: Session, ids: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Open alerts, and versions waiting for review, of these people."""
     found = session.execute(_open_alerts().where(Alert.participant_id.in_(ids)))
-    alerts: dict[int | None, int] = {row[0]: row[1] for row in found}
-    waiting: dict[int, int] = {
+    alerts = {int(row[0] or 0): row[1] for row in found}
+    waiting = {
         row[0]: row[1] for row in session.execute(_waiting().where(Plan.participant_id.in_(ids)))
     }
+    return alerts, waiting
+
+
+def _counted(session: Session, people: Sequence[Participant]) -> list[Row]:
+    alerts, waiting = _counts(session, [p.id for p in people])
     return [(p, alerts.get(p.id, 0), waiting.get(p.id, 0)) for p in people]
 
 
@@ -99,37 +114,77 @@ def _by_quiet(
     return found
 
 
+def _needs_attention(who: Who) -> ColumnElement[bool]:
+    """Has an open alert or a plan to review. For a caseload, asked of each of its people
+    through their indexes; for a team or the whole trust, the short list of everyone with
+    either is read once instead (through the indexes on open alerts and on status)."""
+    if who.role != PRACTITIONER:
+        needing: CompoundSelect[int | None] = union(
+            select(Alert.participant_id).where(Alert.acknowledged_at.is_(None)),
+            select(Plan.participant_id)
+            .join(PlanVersion, PlanVersion.plan_id == Plan.id)
+            .where(PlanVersion.status == "submitted"),
+        )
+        return Participant.id.in_(needing)
+    alerted = exists().where(
+        Alert.participant_id == Participant.id, Alert.acknowledged_at.is_(None)
+    )
+    # From their plans to those plans' versions (ix_plan_version_plan_status), not
+    # from every version waiting in the trust to its plan.
+    waiting = exists().where(
+        PlanVersion.plan_id.in_(
+            select(Plan.id).where(Plan.participant_id == Participant.id).correlate(Participant)
+        ),
+        PlanVersion.status == "submitted",
+    )
+    return or_(alerted, waiting)
+
+
 def _attention(
-    session: Session, listed: Select[Participant], after: Participant | None, n: int
+    session: Session,
+    who: Who,
+    listed: Select[Participant],
+    after: Participant | None,
+    n: int,
 ) -> list[Row]:
     """Those with open alerts or plans to review (a short list, read through the indexes
     on open alerts and on version status), most first; then everyone else, quietest
     first."""
-    needing = union(
-        select(_open_alerts().subquery().c.participant_id),
-        select(_waiting().subquery().c.participant_id),
-    )
-    first = _counted(session, session.scalars(listed.where(Participant.id.in_(needing))).all())
-    first.sort(
+    needs = _needs_attention(who)
+    # Ranked on a few columns, not loaded whole: a trust has thousands of them.
+    ranked = session.execute(
+        listed.with_only_columns(
+            Participant.id,
+            Participant.last_inbound_at,
+            Participant.created_at,
+            Participant.name_key,
+        ).where(needs)
+    ).all()
+    counts = _counts(session, [r.id for r in ranked])
+    order = sorted(
+        ranked,
         key=lambda r: (
-            -r[1],
-            -r[2],
-            r[0].last_inbound_at is not None,
-            r[0].last_inbound_at or r[0].created_at,
-            r[0].name_key,
-            r[0].id,
-        )
+            -counts[0].get(r.id, 0),
+            -counts[1].get(r.id, 0),
+            r.last_inbound_at is not None,
+            r.last_inbound_at or r.created_at,
+            r.name_key,
+            r.id,
+        ),
     )
-    ids = [r[0].id for r in first]
+    ids = [r.id for r in order]
+    rows: list[Row] = []
     if after is None or after.id in ids:
         start = 0 if after is None else ids.index(after.id) + 1
-        rows = first[start : start + n]
+        page = ids[start : start + n]
+        people = {
+            p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(page)))
+        }
+        rows = [(people[i], counts[0].get(i, 0), counts[1].get(i, 0)) for i in page]
         after = None
         if len(rows) == n:
             return rows
-    else:
-        rows = []
-    rest = listed.where(Participant.id.not_in(needing))
+    rest = listed.where(~needs)
     return rows + [(p, 0, 0) for p in _by_quiet(session, rest, after, n - len(rows))]
 
 
@@ -153,7 +208,7 @@ def show(ctx: Ctx) -> Response:
             or 0
         )
         if sort == "attention":
-            rows = _attention(session, listed, after, PAGE_SIZE + 1)
+            rows = _attention(session, ctx.user, listed, after, PAGE_SIZE + 1)
         else:
             walk = _by_name if sort == "name" else _by_quiet
             rows = _counted(session, walk(session, listed, after, PAGE_SIZE + 1))

@@ -24,7 +24,6 @@ PARTICIPANT_INDEXES = {
     'ix_participant_team_name': ['team_id', 'name_key', 'id'],
     'ix_participant_practitioner_name': ['practitioner_id', 'name_key', 'id'],
     'ix_participant_quiet': ['last_inbound_at', 'id'],
-    'ix_participant_demo': ['is_demo', 'id'],
     'ix_participant_team_quiet': ['team_id', 'last_inbound_at'],
     'ix_participant_practitioner_quiet': ['practitioner_id', 'last_inbound_at'],
     'ix_participant_asked': ['last_asked_at'],
@@ -32,8 +31,9 @@ PARTICIPANT_INDEXES = {
     'ix_participant_practitioner_asked': ['practitioner_id', 'last_asked_at'],
 }
 OTHER_INDEXES = {
-    'ix_alert_acknowledged': ('alert', ['acknowledged_at']),
-    'ix_plan_version_status': ('plan_version', ['status', 'submitted_at']),
+    'ix_alert_acknowledged': ('alert', ['acknowledged_at', 'participant_id']),
+    'ix_plan_version_status': ('plan_version', ['status', 'submitted_at', 'plan_id']),
+    'ix_plan_version_plan_status': ('plan_version', ['plan_id', 'status']),
     'ix_audit_event_actor': ('audit_event', ['actor', 'id']),
     'ix_audit_event_action': ('audit_event', ['action', 'id']),
     'ix_audit_event_record': ('audit_event', ['record_type', 'record_id', 'id']),
@@ -73,6 +73,14 @@ def upgrade() -> None:
     for name, (table, columns) in OTHER_INDEXES.items():
         op.create_index(name, table, columns, unique=False)
     op.create_index(
+        'ix_participant_demo',
+        'participant',
+        ['id'],
+        unique=False,
+        sqlite_where=sa.text('is_demo IS 1'),
+        postgresql_where=sa.text('is_demo IS true'),
+    )
+    op.create_index(
         'ix_alert_open',
         'alert',
         ['participant_id'],
@@ -84,6 +92,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_alert_open', table_name='alert')
+    op.drop_index('ix_participant_demo', table_name='participant')
     for name, (table, _columns) in OTHER_INDEXES.items():
         op.drop_index(name, table_name=table)
     for name in PARTICIPANT_INDEXES:
