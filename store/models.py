@@ -236,7 +236,11 @@ class Invite(Base):
 
 class Conversation(Base):
     __tablename__ = "conversation"
-    __table_args__ = (Index("ix_conversation_participant_status", "participant_id", "status"),)
+    __table_args__ = (
+        Index("ix_conversation_participant_status", "participant_id", "status"),
+        # The team reports read one dialog's runs since a date (bot/coproduction).
+        Index("ix_conversation_dialog_created", "dialog", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))

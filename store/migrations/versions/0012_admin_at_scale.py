@@ -34,6 +34,7 @@ OTHER_INDEXES = {
     'ix_alert_acknowledged': ('alert', ['acknowledged_at', 'participant_id']),
     'ix_plan_version_status': ('plan_version', ['status', 'submitted_at', 'plan_id']),
     'ix_plan_version_plan_status': ('plan_version', ['plan_id', 'status']),
+    'ix_conversation_dialog_created': ('conversation', ['dialog', 'created_at']),
     'ix_audit_event_actor': ('audit_event', ['actor', 'id']),
     'ix_audit_event_action': ('audit_event', ['action', 'id']),
     'ix_audit_event_record': ('audit_event', ['record_type', 'record_id', 'id']),
