@@ -24,10 +24,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from starlette.testclient import TestClient
 
 from bench import burst
 from bench.populate import populate
@@ -41,9 +42,13 @@ from store.models import AdminSession, AuditEvent, Participant, Practitioner
 P95_MS, RATIO = 150.0, 3.0
 # Practitioner 1 (its caseload: participants 400, 800, ...), the lead of team 1 (where
 # participant 400 is) and an administrator; participant 400 has a care plan, version 1.
-STAFF = {"practitioner": (1, "practitioner"), "team lead": (25, "team_lead"), "admin": (3, "admin")}
+STAFF = {
+    "practitioner": (1, "practitioner"),
+    "team lead": (25, "team_lead"),
+    "admin": (3, "admin"),
+}
 PERSON, KIND = 400, "care"
-TOKEN = "bench-admin-session-"
+TOKEN = "bench-admin-session-"  # noqa: S105 - a throwaway database's session
 
 
 @dataclass(frozen=True)
@@ -139,21 +144,44 @@ def pages(path: Path, role: str) -> dict[str, str]:
     return found
 
 
+class _Portal(httpx.BaseTransport):
+    """The ASGI app behind a synchronous client: each request on one event loop in a
+    background thread, as a server runs it."""
+
+    def __init__(self, app: Starlette, portal: BlockingPortal) -> None:
+        self.asgi = httpx.ASGITransport(app=app)
+        self.portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        return self.portal.call(self._send, request)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self.asgi.handle_async_request(request)
+        body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+
 @contextmanager
-def served(path: Path) -> Iterator[dict[str, TestClient]]:
+def served(path: Path) -> Iterator[dict[str, httpx.Client]]:
     """The admin app on this database, and a signed-in client for each role."""
     url = f"sqlite:///{path}"
-    settings = Settings(database_url=url, public_url="http://testserver")  # type: ignore[arg-type]
+    settings = Settings(database_url=url, public_url="http://testserver")
     db = Database(url)
-    clock = lambda: datetime.now(UTC)  # noqa: E731
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
     admin = build_admin(
         settings=settings, db=db, assistant=Assistant(settings, db, clock), clock=clock
     )
     app = Starlette(routes=[Mount("/admin", app=admin)])
     with ExitStack() as stack:
+        portal = stack.enter_context(start_blocking_portal())
         clients = {}
         for role in STAFF:
-            client = stack.enter_context(TestClient(app, base_url="http://testserver"))
+            client = httpx.Client(transport=_Portal(app, portal), base_url="http://testserver")
+            stack.enter_context(client)
             client.cookies.set("tp_session", TOKEN + role.replace(" ", "-"))
             clients[role] = client
         try:
