@@ -18,7 +18,7 @@ import json
 import statistics
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from bench import burst
+from bench.dispatch import throwaway_postgres
 from bench.populate import populate
 from bot.admin import sessions
 from bot.admin.app import build_admin
@@ -252,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="per page, role and database")
     parser.add_argument("--burst", type=int, default=20_000, help="messages (0: no burst)")
     parser.add_argument("--postgres-url", help="also run the burst on this server")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also run the burst on a throwaway server"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny databases and few requests")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -270,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render(figures))
     results: dict[str, Any] = {"pages": [f.__dict__ | {"ratio": f.ratio} for f in figures]}
     if args.burst:
-        results["burst"] = burst.main_part(args.burst, args.postgres_url, say=print)
+        with throwaway_postgres() if args.postgres else nullcontext(args.postgres_url) as pg:
+            results["burst"] = burst.main_part(args.burst, pg, say=print)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0

@@ -145,47 +145,43 @@ def _attention(
     who: Who,
     listed: Select[Participant],
     after: Participant | None,
+    at: int,
     n: int,
-) -> list[Row]:
-    """Those with open alerts or plans to review (a short list, read through the indexes
-    on open alerts and on version status), most first; then everyone else, quietest
-    first."""
+) -> tuple[list[Row], dict[str, int] | None]:
+    """Those with open alerts or plans to review, most first (`at`: how many of them
+    earlier pages showed); then everyone else, quietest first (`after`: the last one
+    shown). The first part is short, ranked in SQL; the second walks an index. Returns
+    the rows and where the next page starts (None: this is the last)."""
     needs = _needs_attention(who)
-    # Ranked on a few columns, not loaded whole: a trust has thousands of them.
-    ranked = session.execute(
-        listed.with_only_columns(
-            Participant.id,
-            Participant.last_inbound_at,
-            Participant.created_at,
-            Participant.name_key,
-        ).where(needs)
-    ).all()
-    counts = _counts(session, [r.id for r in ranked])
-    order = sorted(
-        ranked,
-        key=lambda r: (
-            -counts[0].get(r.id, 0),
-            -counts[1].get(r.id, 0),
-            r.last_inbound_at is not None,
-            r.last_inbound_at or r.created_at,
-            r.name_key,
-            r.id,
-        ),
-    )
-    ids = [r.id for r in order]
     rows: list[Row] = []
-    if after is None or after.id in ids:
-        start = 0 if after is None else ids.index(after.id) + 1
-        page = ids[start : start + n]
-        people = {
-            p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(page)))
-        }
-        rows = [(people[i], counts[0].get(i, 0), counts[1].get(i, 0)) for i in page]
-        after = None
-        if len(rows) == n:
-            return rows
-    rest = listed.where(~needs)
-    return rows + [(p, 0, 0) for p in _by_quiet(session, rest, after, n - len(rows))]
+    if after is None:
+        alerts = _open_alerts().subquery()
+        waiting = _waiting().subquery()
+        n_alerts = func.coalesce(alerts.c.n, 0)
+        n_waiting = func.coalesce(waiting.c.n, 0)
+        ranked = session.execute(
+            listed.add_columns(n_alerts, n_waiting)
+            .outerjoin(alerts, alerts.c.participant_id == Participant.id)
+            .outerjoin(waiting, waiting.c.participant_id == Participant.id)
+            .where(needs)
+            .order_by(
+                n_alerts.desc(),
+                n_waiting.desc(),
+                Participant.last_inbound_at.asc().nulls_first(),
+                Participant.name_key,
+                Participant.id,
+            )
+            .limit(n + 1)
+            .offset(at)
+        ).all()
+        rows = [(p, int(a), int(w)) for p, a, w in ranked]
+        if len(rows) > n:
+            return rows[:n], {"at": at + n}
+    rest = _by_quiet(session, listed.where(~needs), after, n + 1 - len(rows))
+    rows += [(p, 0, 0) for p in rest]
+    if len(rows) > n:
+        return rows[:n], {"after": rows[n - 1][0].id}
+    return rows, None
 
 
 def show(ctx: Ctx) -> Response:
@@ -208,12 +204,14 @@ def show(ctx: Ctx) -> Response:
             or 0
         )
         if sort == "attention":
-            rows = _attention(session, ctx.user, listed, after, PAGE_SIZE + 1)
+            at = whole.whole(ctx.query("at")) or 0
+            rows, more = _attention(session, ctx.user, listed, after, at, PAGE_SIZE)
         else:
             walk = _by_name if sort == "name" else _by_quiet
             rows = _counted(session, walk(session, listed, after, PAGE_SIZE + 1))
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
+            more = {"after": rows[PAGE_SIZE - 1][0].id} if len(rows) > PAGE_SIZE else None
+            rows = rows[:PAGE_SIZE]
+        first = after is not None or bool(ctx.query("at"))
         return ctx.render(
             "caseload.html",
             title="Caseload",
@@ -222,8 +220,6 @@ def show(ctx: Ctx) -> Response:
             sort=sort,
             sorts=SORTS,
             total=total,
-            first_link=ctx.path("/participants", q=search, sort=sort) if after else None,
-            next_link=ctx.path("/participants", q=search, sort=sort, after=rows[-1][0].id)
-            if more
-            else None,
+            first_link=ctx.path("/participants", q=search, sort=sort) if first else None,
+            next_link=ctx.path("/participants", q=search, sort=sort, **more) if more else None,
         )
