@@ -347,9 +347,7 @@ Index("ix_alert_open", Alert.participant_id, sqlite_where=_OPEN, postgresql_wher
 # Covering what the caseload and dashboard read of them, so that the (large) rows
 # themselves are not read: whose alert, which plan.
 Index("ix_alert_acknowledged", Alert.acknowledged_at, Alert.participant_id)
-Index(
-    "ix_plan_version_status", PlanVersion.status, PlanVersion.submitted_at, PlanVersion.plan_id
-)
+Index("ix_plan_version_status", PlanVersion.status, PlanVersion.submitted_at, PlanVersion.plan_id)
 # Whether one person has a version waiting: from their plans to those plans' versions.
 Index("ix_plan_version_plan_status", PlanVersion.plan_id, PlanVersion.status)
 
