@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from bot import outbox
 from bot.delivery import Dispatcher, build_senders
@@ -92,3 +92,42 @@ async def test_the_twilio_sender_keeps_one_connection_for_many_messages(tmp_path
             db.dispose()
     assert len(twilio.sent) == 6
     assert twilio.connections == 1  # one TCP connection (and TLS handshake) for all six
+
+
+@pytest.mark.asyncio
+async def test_a_batch_is_given_back_when_the_provider_is_slow(tmp_path: Path) -> None:
+    """Claims taken together are sent in turn; once half their lease has gone, the rest
+    go back to the queue unsent rather than being held past the lease."""
+    url = f"sqlite:///{tmp_path / 'touchpoint.db'}"
+    upgrade(url)
+    db = Database(url)
+    ticks = iter(range(1000))
+
+    def slow_clock() -> datetime:  # 20 seconds pass between any two looks at the clock
+        return NOW + timedelta(seconds=20 * next(ticks))
+
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, keep_alive=True) as twilio:
+        settings = channel_settings(url, twilio_api_base_url=twilio.url)
+        policy = Policy(lease=timedelta(seconds=60))
+        senders = build_senders(settings, channels=("sms",))
+        dispatcher = Dispatcher(db, senders, clock=slow_clock, policy=policy)
+        try:
+            with db.write() as session:
+                for n in range(4):
+                    outbox.enqueue(
+                        session,
+                        channel=Channel.SMS,
+                        address=f"+4474001000{n:02d}",
+                        text="How have things been?",
+                        participant_id=None,
+                        now=NOW,
+                    )
+            assert await dispatcher.deliver_due(limit=4) == 4
+        finally:
+            await dispatcher.close()
+    with db.read() as session:
+        rows = session.scalars(select(Message).order_by(Message.id)).all()
+        states = [(r.status, r.error_code) for r in rows]
+    db.dispose()
+    assert len(twilio.sent) == 2
+    assert states == [("sent", None)] * 2 + [("queued", "not_sent")] * 2
