@@ -192,6 +192,16 @@ Index(
     Participant.id,
 )
 Index("ix_participant_quiet", Participant.last_inbound_at, Participant.id)
+# A lead's dashboard lists their team's people nobody looks after yet: a few, if any.
+_UNASSIGNED = text("practitioner_id IS NULL")
+Index(
+    "ix_participant_unassigned",
+    Participant.team_id,
+    Participant.name_key,
+    Participant.id,
+    sqlite_where=_UNASSIGNED,
+    postgresql_where=_UNASSIGNED,
+)
 # Only the simulator's made-up people: an index on the flag itself would tempt SQLite to
 # read every real person through it for the lists that leave the made-up ones out.
 Index(

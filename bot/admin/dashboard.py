@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from bot.admin import access, coproduction, schedule, triage
-from bot.admin.context import Ctx, Who
+from bot.admin.context import PRACTITIONER, Ctx, Who
 from store.models import Participant, Plan, PlanVersion
 
 QUIET_AFTER = timedelta(days=7)
 SHOW = 20
+
+
+def _their_plans(who: Who) -> ColumnElement[bool]:
+    """A caseload's versions are found from its people's plans; a team's (a 25th of the
+    trust, say) or the trust's by walking every version waiting, oldest first."""
+    if who.role != PRACTITIONER:
+        return access.participants(who)
+    mine = select(Plan.id).join(Participant, Plan.participant_id == Participant.id)
+    return PlanVersion.plan_id.in_(mine.where(access.participants(who)))
 
 
 def _quiet(session: Session, who: Who, since: datetime) -> list[Participant]:
@@ -49,7 +58,7 @@ def show(ctx: Ctx) -> Response:
             select(PlanVersion, Plan.kind, Participant)
             .join(Plan, PlanVersion.plan_id == Plan.id)
             .join(Participant, Plan.participant_id == Participant.id)
-            .where(PlanVersion.status == "submitted", access.participants(who))
+            .where(PlanVersion.status == "submitted", _their_plans(who))
             .order_by(PlanVersion.submitted_at)
             .limit(SHOW)
         ).all()

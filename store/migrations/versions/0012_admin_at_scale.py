@@ -74,6 +74,14 @@ def upgrade() -> None:
     for name, (table, columns) in OTHER_INDEXES.items():
         op.create_index(name, table, columns, unique=False)
     op.create_index(
+        'ix_participant_unassigned',
+        'participant',
+        ['team_id', 'name_key', 'id'],
+        unique=False,
+        sqlite_where=sa.text('practitioner_id IS NULL'),
+        postgresql_where=sa.text('practitioner_id IS NULL'),
+    )
+    op.create_index(
         'ix_participant_demo',
         'participant',
         ['id'],
@@ -94,6 +102,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_alert_open', table_name='alert')
     op.drop_index('ix_participant_demo', table_name='participant')
+    op.drop_index('ix_participant_unassigned', table_name='participant')
     for name, (table, _columns) in OTHER_INDEXES.items():
         op.drop_index(name, table_name=table)
     for name in PARTICIPANT_INDEXES:
