@@ -120,7 +120,7 @@ def show(ctx: Ctx) -> Response:
         events = session.scalars(query.order_by(e.id.desc()).limit(PAGE_SIZE + 1)).all()
         actions = session.scalars(_actions()).all()
     older = events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None
-    _record_view(ctx, f, before)
+    ctx.record_view("audit.view", filtered=sorted(k for k, v in f.items() if v), older=bool(before))
     return ctx.render(
         "audit.html",
         title="Audit log",
@@ -131,9 +131,3 @@ def show(ctx: Ctx) -> Response:
         newer_link=ctx.path("/audit", **f) if before is not None else None,
         older_link=ctx.path("/audit", **f, before=older) if older is not None else None,
     )
-
-
-def _record_view(ctx: Ctx, f: dict[str, str], before: int | None) -> None:
-    filtered = sorted(k for k, v in f.items() if v)
-    with ctx.admin.db.write() as session:
-        ctx.audit(session, "audit.view", filtered=filtered, older=before is not None)
