@@ -1,9 +1,12 @@
 """A database the size of a whole trust's service: 100,000 participants and 5,000,000
-messages, with their identities, conversations, plans, alerts and audit events.
+messages, with their identities, conversations, plans (some sent for review), alerts
+(some not yet acknowledged), 180 days of weekly check-ins (settled, and the next one
+planned) and 10,000,000 audit events.
 
 Written straight through sqlite3 into a migrated database (the schema is Alembic's), in
 big executemany batches with the journal off; the file is switched back to WAL at the
-end. `python -m bench.populate PATH [--participants N] [--messages N]`.
+end. `python -m bench.populate PATH [--participants N] [--messages N] [--audit-events N]
+[--days N]`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ SMS_BASE = 447911000000  # +44 7911 000000 onwards; the benchmark's own people u
 TELEGRAM_BASE = 500_000_000
 TEAMS = 25
 PRACTITIONERS = 400
+DAYS = 180  # of check-ins behind everyone
+CHECK_IN_EVERY_DAYS = 7
+AUDIT_EVENTS = 10_000_000
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _SPAN_S = 2 * 365 * 86400
 
@@ -103,12 +109,22 @@ def _batched(rows: Iterator[Sequence[Any]], size: int = BATCH) -> Iterator[list[
 
 
 class Populator:
-    def __init__(self, conn: sqlite3.Connection, participants: int, messages: int) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        participants: int,
+        messages: int,
+        audit: int = 0,
+        days: int = DAYS,
+    ) -> None:
         self.conn = conn
         self.participants = participants
         self.messages = messages
+        self.audit = audit
+        self.days = days
+        self.check_ins = max(1, days // CHECK_IN_EVERY_DAYS)
         self.rng = random.Random(20240601)
-        self.now = datetime.now(UTC)
+        self.now = datetime.now(UTC).replace(microsecond=0)
         self.created = stamp(_EPOCH)
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterator[Sequence[Any]]) -> int:
@@ -128,7 +144,9 @@ class Populator:
             ("channel identities", self.identities),
             ("conversations", self.conversations),
             ("plans", self.plans),
-            ("alerts and audit events", self.alerts),
+            ("alerts", self.alerts),
+            ("audit events", self.audit_events),
+            ("scheduled and settled check-ins", self.jobs),
             ("messages", self.message_rows),
         ):
             count = fill()
@@ -190,11 +208,22 @@ class Populator:
         )
         return n
 
+    def asked(self, p: int) -> datetime:
+        """When their last check-in went (the last of `jobs`): within the last week."""
+        return self.first_check_in(p) + timedelta(days=CHECK_IN_EVERY_DAYS * (self.check_ins - 1))
+
+    def first_check_in(self, p: int) -> datetime:
+        start = self.now - timedelta(days=self.days)
+        return start + timedelta(days=p % CHECK_IN_EVERY_DAYS, hours=10, minutes=p % 60)
+
     def people(self) -> int:
         def rows() -> Iterator[Sequence[Any]]:
             for p in range(1, self.participants + 1):
                 joined = stamp(_EPOCH + timedelta(seconds=self.rng.randrange(_SPAN_S // 2)))
                 status = "opted_out" if p % 50 == 0 else "active"
+                asked = self.asked(p)
+                # Seven in ten answered their last check-in; the rest went quiet before it.
+                wrote = asked + timedelta(hours=2) if p % 10 < 7 else asked - timedelta(days=3)
                 yield (
                     p,
                     1 + p % TEAMS,
@@ -211,9 +240,11 @@ class Populator:
                     "09:00",
                     None,
                     "[]",
-                    stamp(self.now - timedelta(seconds=self.rng.randrange(_SPAN_S // 2))),
+                    stamp(wrote),
                     joined,
                     0,
+                    f"person {p}",
+                    stamp(asked),
                 )
 
         return self.insert(
@@ -237,6 +268,8 @@ class Populator:
                 "last_inbound_at",
                 "created_at",
                 "is_demo",
+                "name_key",
+                "last_asked_at",
             ),
             rows(),
         )
@@ -309,8 +342,10 @@ class Populator:
                 plan_id += 1
                 plan_rows.append((plan_id, p, kind, self.created))
                 versions = 1 + p % 3
+                # One in fifty has sent the latest version for review.
+                latest = "submitted" if p % 50 == 1 else "draft"
                 for number in range(1, versions + 1):
-                    status = "approved" if number < versions else "draft"
+                    status = "approved" if number < versions else latest
                     version_rows.append(
                         (
                             plan_id,
@@ -366,22 +401,98 @@ class Populator:
                 for p in range(1, self.participants + 1, 2)
             ),
         )
-        return n + self.insert(
-            "audit_event",
-            ("at", "actor", "action", "record_type", "record_id", "address", "detail"),
+        # One in a hundred has an alert nobody has acknowledged yet.
+        n += self.insert(
+            "alert",
+            ("participant_id", "team_id", "kind", "category", "severity", "created_at"),
             iter(
                 (
-                    self.created,
-                    "cli" if k == 0 else f"practitioner:{1 + p % PRACTITIONERS}",
-                    ("participant.enrol", "plan.view", "plan.approve")[k],
-                    "participant",
+                    p,
+                    1 + p % TEAMS,
+                    ("risk_language", "crisis_requested", "low_rating")[p % 3],
+                    "suicide" if p % 3 == 0 else None,
+                    "high" if p % 3 == 0 else None,
+                    stamp(self.now - timedelta(minutes=p % 5000)),
+                )
+                for p in range(3, self.participants + 1, 100)
+            ),
+        )
+        return n
+
+    def audit_events(self) -> int:
+        """`audit` events over two years, oldest first: what practitioners looked at and
+        did, each about one of their people."""
+        actions = ("participant.view", "plan.review_view", "plan.view", "alert.view")
+        kinds = ("participant", "plan_version", "plan_version", "alert")
+        step = _SPAN_S / max(1, self.audit)
+
+        def rows() -> Iterator[Sequence[Any]]:
+            start = _EPOCH.timestamp()
+            for e in range(self.audit):
+                p = 1 + (e * 7919) % self.participants
+                k = e % 4
+                yield (
+                    stamp(datetime.fromtimestamp(start + e * step, UTC)),
+                    "cli" if e % 50 == 0 else f"practitioner:{1 + p % PRACTITIONERS}",
+                    "participant.enrol" if e % 50 == 0 else actions[k],
+                    "participant" if e % 50 == 0 else kinds[k],
                     p,
                     "10.0.0.1",
                     "{}",
                 )
-                for p in range(1, self.participants + 1)
-                for k in range(3)
+
+        return self.insert(
+            "audit_event",
+            ("at", "actor", "action", "record_type", "record_id", "address", "detail"),
+            rows(),
+        )
+
+    def jobs(self) -> int:
+        """`days` of weekly check-ins for everyone (sent, or skipped while a question was
+        still unanswered), and the next one planned."""
+
+        def rows() -> Iterator[Sequence[Any]]:
+            for p in range(1, self.participants + 1):
+                first = self.first_check_in(p)
+                for k in range(self.check_ins + 1):
+                    due = first + timedelta(days=CHECK_IN_EVERY_DAYS * k)
+                    planned = stamp(due - timedelta(days=CHECK_IN_EVERY_DAYS))
+                    done = k < self.check_ins
+                    outcome = ("sent" if (p + k) % 9 else "skipped:unanswered") if done else None
+                    if k == self.check_ins - 1:
+                        outcome = "sent"  # the one `asked` names
+                    yield (
+                        "check_in",
+                        p,
+                        f"check_in:{p}:{due.date().isoformat()}",
+                        "done" if done else "pending",
+                        stamp(due),
+                        "rhythm:every:7",
+                        due.date().isoformat(),
+                        1 if done else 0,
+                        outcome,
+                        planned,
+                        stamp(due + timedelta(seconds=2)) if done else None,
+                        planned,
+                    )
+
+        return self.insert(
+            "job",
+            (
+                "kind",
+                "participant_id",
+                "key",
+                "status",
+                "due_at",
+                "basis",
+                "for_date",
+                "attempts",
+                "outcome",
+                "planned_at",
+                "done_at",
+                "created_at",
             ),
+            rows(),
         )
 
     def message_rows(self) -> int:
@@ -456,7 +567,15 @@ class Populator:
         )
 
 
-def populate(path: Path, participants: int, messages: int, say: Any = print) -> None:
+def populate(
+    path: Path,
+    participants: int,
+    messages: int,
+    say: Any = print,
+    *,
+    audit: int = 0,
+    days: int = DAYS,
+) -> None:
     """Create `path` (migrated) and fill it; it must not exist yet."""
     if path.exists():
         raise FileExistsError(f"{path} exists; populate writes a new database")
@@ -467,7 +586,19 @@ def populate(path: Path, participants: int, messages: int, say: Any = print) -> 
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-1048576")  # 1 GiB while filling
         conn.execute("PRAGMA temp_store=MEMORY")
-        Populator(conn, participants, messages).run(say)
+        # Filled without its secondary indexes, which are built once at the end: sorting
+        # each index once is several times faster than keeping it up to date row by row.
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _sql in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        Populator(conn, participants, messages, audit, days).run(say)
+        started = time.perf_counter()
+        for _name, sql in indexes:
+            conn.execute(sql)
+        conn.commit()
+        say(f"  {len(indexes)} indexes built ({time.perf_counter() - started:.0f}s)")
         conn.execute("PRAGMA journal_mode=WAL")
     finally:
         conn.close()
@@ -478,9 +609,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("database", type=Path, help="a new SQLite file")
     parser.add_argument("--participants", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=5_000_000)
+    parser.add_argument("--audit-events", type=int, default=AUDIT_EVENTS)
+    parser.add_argument("--days", type=int, default=DAYS, help="of weekly check-ins behind")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    populate(args.database, args.participants, args.messages)
+    populate(
+        args.database, args.participants, args.messages, audit=args.audit_events, days=args.days
+    )
     size = args.database.stat().st_size / 2**20
     print(f"{args.database}: {size:,.0f} MiB in {time.perf_counter() - started:.0f}s")
     return 0

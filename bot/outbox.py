@@ -12,9 +12,10 @@ See docs/deployment.md, "Delivery guarantee".
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -23,6 +24,7 @@ from sqlalchemy.sql.elements import BindParameter
 from bot.staff.notify import raise_alert
 from bot.types import Channel
 from store.db import Database
+from store.indexed import IndexedBy
 from store.models import Alert, AuditEvent, Message, Participant
 
 OPTED_OUT = "opted_out"
@@ -153,36 +155,72 @@ def claim_next(
     address: tuple[str, str] | None = None,
 ) -> Claim | None:
     """Claim the oldest due message whose recipient has nothing older still pending."""
+    found = claim_due(db, now, policy, channels=channels, address=address, limit=1)
+    return found[0] if found else None
+
+
+def claim_due(
+    db: Database,
+    now: datetime,
+    policy: Policy,
+    *,
+    channels: Collection[str],
+    address: tuple[str, str] | None = None,
+    limit: int = 1,
+) -> list[Claim]:
+    """Claim up to `limit` of the oldest due messages, in one transaction, each to a
+    different recipient (a claimed message holds back the next one to its recipient)."""
+    params: dict[str, Any] = {"now": now, "channels": list(channels)}
+    if address is not None:
+        params |= {"to_channel": address[0], "to_address": address[1]}
+    claims: list[Claim] = []
+    # Core statements built once: this runs for every message sent, and the ORM's load
+    # and flush of the row cost more than the claim itself (docs/performance.md).
     with db.write() as session:
-        for _ in range(100):
-            params = {"now": now, "channels": list(channels)}
-            if address is not None:
-                params |= {"to_channel": address[0], "to_address": address[1]}
-            row = session.scalars(_DUE_FOR if address else _DUE, params).first()
+        for _ in range(100 + limit):
+            if len(claims) == limit:
+                break
+            row = session.execute(_DUE_FOR if address else _DUE, params).first()
             if row is None:
-                return None
-            if _suppressed(session, row):
-                row.status, row.error_code = "failed", OPTED_OUT
-                row.next_attempt_at = row.claimed_until = None
+                break
+            if _suppressed(session, row.participant_id, row.created_at):
+                session.execute(_SUPPRESS, {"message_id": row.id})
                 continue
-            unsure = row.status == "sending"
-            row.status = "sending"
             # An active claim has no error code; a settled-but-unsure one keeps its own,
             # which is how hurry() tells the two apart.
-            row.error_code = None
-            row.attempts += 1
-            row.claimed_until = now + policy.lease
-            return Claim(
-                id=row.id,
-                channel=row.channel,
-                address=row.address,
-                body=row.body,
-                participant_id=row.participant_id,
-                attempt=row.attempts,
-                created_at=row.created_at,
-                unsure=unsure,
+            attempt = session.scalar(_CLAIM, {"message_id": row.id, "until": now + policy.lease})
+            claims.append(
+                Claim(
+                    id=row.id,
+                    channel=row.channel,
+                    address=row.address,
+                    body=row.body,
+                    participant_id=row.participant_id,
+                    attempt=int(attempt or 0),
+                    created_at=row.created_at,
+                    unsure=row.status == "sending",
+                )
             )
-    return None
+    return claims
+
+
+_THIS = Message.id == bindparam("message_id")
+_CLAIM = (
+    update(Message)
+    .where(_THIS)
+    .values(
+        status="sending",
+        error_code=None,
+        attempts=Message.attempts + 1,
+        claimed_until=bindparam("until"),
+    )
+    .returning(Message.attempts)
+)
+_SUPPRESS = (
+    update(Message)
+    .where(_THIS)
+    .values(status="failed", error_code=OPTED_OUT, next_attempt_at=None, claimed_until=None)
+)
 
 
 # Written into the SQL as literals, not parameters, so that both databases can use the
@@ -194,55 +232,67 @@ _PENDING: BindParameter[list[str]] = bindparam(
 )
 
 
-def _due(one_recipient: bool) -> Select[Message]:
+def _due(one_recipient: bool) -> Select[int, str, str, str, int | None, str, datetime]:
     """The oldest due message (to `to_channel`/`to_address`, if `one_recipient`) whose
     recipient has nothing older still pending. Built once: parameters `now`, `channels`."""
     earlier = aliased(Message)
+    now: BindParameter[datetime] = bindparam("now")
+    # Walk the pending rows in id order and stop at the first that may go: O(1) in the
+    # backlog (tests/test_outbox_plan.py). One recipient's rows: through their index.
+    index = "ix_message_pending_recipient" if one_recipient else "ix_message_pending"
+    row = aliased(Message, IndexedBy.of(Message.__table__, index, "message"))
     blocked = exists().where(
         earlier.direction == _OUT,
-        earlier.channel == Message.channel,
-        earlier.address == Message.address,
+        earlier.channel == row.channel,
+        earlier.address == row.address,
         earlier.status.in_(_PENDING),
-        earlier.id < Message.id,
+        earlier.id < row.id,
     )
-    now: BindParameter[datetime] = bindparam("now")
-    stmt = select(Message).where(
-        Message.direction == _OUT,
-        Message.status.in_(_PENDING),
-        Message.channel.in_(bindparam("channels", expanding=True)),
+    stmt = select(
+        row.id,
+        row.channel,
+        row.address,
+        row.body,
+        row.participant_id,
+        row.status,
+        row.created_at,
+    ).where(
+        row.direction == _OUT,
+        row.status.in_(_PENDING),
+        row.channel.in_(bindparam("channels", expanding=True)),
         or_(
-            and_(Message.status == "queued", Message.next_attempt_at <= now),
-            and_(Message.status == "sending", Message.claimed_until <= now),
+            and_(row.status == "queued", row.next_attempt_at <= now),
+            and_(row.status == "sending", row.claimed_until <= now),
         ),
         ~blocked,
     )
     if one_recipient:
         stmt = stmt.where(
-            Message.channel == bindparam("to_channel"),
-            Message.address == bindparam("to_address"),
+            row.channel == bindparam("to_channel"),
+            row.address == bindparam("to_address"),
         )
     # PostgreSQL: other workers skip a row being claimed; SQLite's single writer
     # serialises claims instead (the clause renders as nothing there).
-    return stmt.order_by(Message.id).limit(1).with_for_update(skip_locked=True)
+    return stmt.order_by(row.id).limit(1).with_for_update(skip_locked=True)
 
 
 # Built once: building the statement took longer than running it.
 _DUE, _DUE_FOR = _due(one_recipient=False), _due(one_recipient=True)
 
 
-def _suppressed(session: Session, row: Message) -> bool:
+def _suppressed(session: Session, participant_id: int | None, created_at: datetime) -> bool:
     """Opted out, and this is not the reply to something they sent (STOP's confirmation,
     CRISIS): those are written in the same transaction as the inbound, at the same time."""
-    if row.participant_id is None:
+    if participant_id is None:
         return False
-    status = session.scalar(select(Participant.status).where(Participant.id == row.participant_id))
+    status = session.scalar(select(Participant.status).where(Participant.id == participant_id))
     if status != OPTED_OUT:
         return False
     reply = session.scalar(
         select(Message.id).where(
-            Message.participant_id == row.participant_id,
+            Message.participant_id == participant_id,
             Message.direction == "in",
-            Message.created_at == row.created_at,
+            Message.created_at == created_at,
         )
     )
     return reply is None
@@ -250,30 +300,49 @@ def _suppressed(session: Session, row: Message) -> bool:
 
 def settle(db: Database, claim: Claim, outcome: Outcome, now: datetime, policy: Policy) -> str:
     """Record what happened to a claim; returns the row's status afterwards."""
+    return settle_all(db, [(claim, outcome)], now, policy)[0]
+
+
+def settle_all(
+    db: Database, settled: Sequence[tuple[Claim, Outcome]], now: datetime, policy: Policy
+) -> list[str]:
+    """Record what happened to each claim, in one transaction; the rows' statuses after."""
     with db.write() as session:
-        row = session.scalars(
-            select(Message).where(Message.id == claim.id).with_for_update()
-        ).one_or_none()
-        if row is None:
-            return "gone"
-        if isinstance(outcome, Sent) and outcome.external_id and row.external_id is None:
-            row.external_id = outcome.external_id  # even if a callback settled it first
-        if row.status != "sending" or row.attempts != claim.attempt:
-            return row.status  # a status callback, or a newer claim, got there first
-        row.claimed_until = None
+        return [_settle(session, claim, outcome, now, policy) for claim, outcome in settled]
+
+
+def _settle(session: Session, claim: Claim, outcome: Outcome, now: datetime, policy: Policy) -> str:
+    row = session.execute(_HELD, {"message_id": claim.id}).first()
+    if row is None:
+        return "gone"
+    changes: dict[str, Any] = {}
+    if isinstance(outcome, Sent) and outcome.external_id and row.external_id is None:
+        changes["external_id"] = outcome.external_id  # even if a callback settled it first
+    status: str = row.status
+    if status == "sending" and row.attempts == claim.attempt:
+        changes["claimed_until"] = None
         if isinstance(outcome, Sent):
-            row.status, row.error_code = "sent", None
+            status, changes["error_code"] = "sent", None
         elif isinstance(outcome, Failed) or claim.attempt >= policy.max_attempts:
-            row.status, row.error_code = "failed", outcome.code
+            status, changes["error_code"] = "failed", outcome.code
         else:
             retry_after = outcome.retry_after if isinstance(outcome, Retry) else None
             delay = policy.backoff(claim.attempt, retry_after)
-            row.error_code = outcome.code
+            changes["error_code"] = outcome.code
             if isinstance(outcome, Unsure):
-                row.claimed_until = now + delay  # stays `sending`: looked up before resending
+                changes["claimed_until"] = now + delay  # stays `sending`: looked up first
             else:
-                row.status, row.next_attempt_at = "queued", now + delay
-        return row.status
+                status, changes["next_attempt_at"] = "queued", now + delay
+        changes["status"] = status
+    # else: a status callback, or a newer claim, got there first
+    if changes:
+        session.execute(_SETTLE, {"message_id": claim.id, **changes})
+    return status
+
+
+_HELD = select(Message.status, Message.attempts, Message.external_id).where(_THIS).with_for_update()
+# The SET clause comes from each execution's parameters.
+_SETTLE = update(Message).where(_THIS)
 
 
 def hurry(db: Database, channel: str, address: str, now: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -24,9 +25,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration in store/migrations/versions (tests/test_migrations.py keeps the
 # two equal). Known here so that a serve process checks its database without importing
 # Alembic, which with Mako and Pygments is ~11 MiB of a process kept under 150 MiB.
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 SQLITE_BUSY_TIMEOUT_S = 5.0
 WRITER_QUEUE_TIMEOUT_S = 8.0  # Twilio waits 15 s for a webhook
+WRITER_POLL_S = 0.0005  # between tries for SQLite's write lock held by another process
 
 
 # What a database that is down, locked past the busy timeout, or out of connections
@@ -53,7 +55,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can take the
         # write lock up front instead of failing later with "database is locked".
         dbapi_connection.isolation_level = None
@@ -64,13 +66,41 @@ def _configure_sqlite(engine: Engine) -> None:
         # Deleted and overwritten content is zeroed, not left in free space: an erased
         # person's words must leave the file (docs/data-protection.md).
         cursor.execute("PRAGMA secure_delete=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        busy_ms = int(SQLITE_BUSY_TIMEOUT_S * 1000)
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
+        record.info["busy_ms"] = busy_ms
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = "DEFERRED" if conn.get_execution_options().get("readonly") else "IMMEDIATE"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.get_execution_options().get("readonly"):
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            _begin_writing(conn)
+
+
+def _begin_writing(conn: Connection) -> None:
+    """BEGIN IMMEDIATE, asking again every WRITER_POLL_S while another process writes.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries: with a
+    worker writing a hundred short transactions a second, a webhook's step (a CRISIS
+    reply among them) waited tens of milliseconds for a lock free most of that time
+    (docs/performance.md). Within the same busy timeout, then "database is locked"."""
+    busy_ms = int(conn.info.get("busy_ms", SQLITE_BUSY_TIMEOUT_S * 1000))
+    deadline = time.monotonic() + busy_ms / 1000
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                locked = "locked" in str(exc.orig) or "busy" in str(exc.orig)
+                if not locked or time.monotonic() >= deadline:
+                    raise
+            time.sleep(WRITER_POLL_S)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
 
 
 class _Turns:

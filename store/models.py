@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,6 +50,8 @@ NAMING = {
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only numbers an INTEGER PRIMARY KEY automatically; PostgreSQL gets a BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Compared byte by byte on both databases, so that a prefix is a range of the index.
+NameKeyType = String(120).with_variant(String(120, collation="C"), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -156,8 +159,62 @@ class Participant(Base):
     # Ten digits, check digit verified (bot/records/nhs_number.py); None: not known.
     nhs_number: Mapped[str | None] = mapped_column(String(10))
     discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The name as searched and sorted: see name_key(); kept by the event below.
+    name_key: Mapped[str] = mapped_column(NameKeyType, default="", server_default="")
+    # When a check-in or appointment prep last asked them something (the dashboard's
+    # "no reply" list reads this instead of aggregating the job table).
+    last_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship()
+
+
+def name_key(name: str) -> str:
+    """A name as the caseload searches and sorts it: accents and case folded, spaces
+    collapsed ("  Zoë  O'Neil" -> "zoe o'neil")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())[:120]
+
+
+@event.listens_for(Participant.display_name, "set", propagate=True)
+def _keep_name_key(target: Participant, value: str, _old: object, _initiator: object) -> None:
+    target.name_key = name_key(value or "")
+
+
+# What the admin pages filter and sort participants on, in each scope: everyone (an
+# administrator), a team (its lead), a caseload (docs/performance.md).
+Index("ix_participant_name", Participant.name_key, Participant.id)
+Index("ix_participant_team_name", Participant.team_id, Participant.name_key, Participant.id)
+Index(
+    "ix_participant_practitioner_name",
+    Participant.practitioner_id,
+    Participant.name_key,
+    Participant.id,
+)
+Index("ix_participant_quiet", Participant.last_inbound_at, Participant.id)
+# A lead's dashboard lists their team's people nobody looks after yet: a few, if any.
+_UNASSIGNED = text("practitioner_id IS NULL")
+Index(
+    "ix_participant_unassigned",
+    Participant.team_id,
+    Participant.name_key,
+    Participant.id,
+    sqlite_where=_UNASSIGNED,
+    postgresql_where=_UNASSIGNED,
+)
+# Only the simulator's made-up people: an index on the flag itself would tempt SQLite to
+# read every real person through it for the lists that leave the made-up ones out.
+Index(
+    "ix_participant_demo",
+    Participant.id,
+    sqlite_where=text("is_demo IS 1"),
+    postgresql_where=text("is_demo IS true"),
+)
+Index("ix_participant_team_quiet", Participant.team_id, Participant.last_inbound_at)
+Index("ix_participant_practitioner_quiet", Participant.practitioner_id, Participant.last_inbound_at)
+Index("ix_participant_asked", Participant.last_asked_at)
+Index("ix_participant_team_asked", Participant.team_id, Participant.last_asked_at)
+Index("ix_participant_practitioner_asked", Participant.practitioner_id, Participant.last_asked_at)
 
 
 class ChannelIdentity(Base):
@@ -189,7 +246,11 @@ class Invite(Base):
 
 class Conversation(Base):
     __tablename__ = "conversation"
-    __table_args__ = (Index("ix_conversation_participant_status", "participant_id", "status"),)
+    __table_args__ = (
+        Index("ix_conversation_participant_status", "participant_id", "status"),
+        # The team reports read one dialog's runs since a date (bot/coproduction).
+        Index("ix_conversation_dialog_created", "dialog", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
@@ -292,6 +353,16 @@ class Alert(Base):
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
+_OPEN = text("acknowledged_at IS NULL")
+Index("ix_alert_open", Alert.participant_id, sqlite_where=_OPEN, postgresql_where=_OPEN)
+# Covering what the caseload and dashboard read of them, so that the (large) rows
+# themselves are not read: whose alert, which plan.
+Index("ix_alert_acknowledged", Alert.acknowledged_at, Alert.participant_id)
+Index("ix_plan_version_status", PlanVersion.status, PlanVersion.submitted_at, PlanVersion.plan_id)
+# Whether one person has a version waiting: from their plans to those plans' versions.
+Index("ix_plan_version_plan_status", PlanVersion.plan_id, PlanVersion.status)
+
+
 class Notification(Base):
     """One alert told to one member of staff by email or SMS (bot/staff/notify.py).
 
@@ -337,6 +408,12 @@ class AuditEvent(Base):
     record_id: Mapped[int | None] = mapped_column(BigInteger)
     address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+# The audit log's filters, each newest first.
+Index("ix_audit_event_actor", AuditEvent.actor, AuditEvent.id)
+Index("ix_audit_event_action", AuditEvent.action, AuditEvent.id)
+Index("ix_audit_event_record", AuditEvent.record_type, AuditEvent.record_id, AuditEvent.id)
 
 
 class PlanPin(Base):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.plans import item
-from store.models import Alert, Participant
+from store.models import Alert, AuditEvent, Participant
 from tests.admin_support import World, admin_world
 
 # Who may see whom (see tests/admin_support.py): pat and pia are practitioners in team A,
@@ -185,3 +185,59 @@ def test_a_lead_reads_only_their_teams_audit_events(world: World) -> None:
         "Pat Practitioner",
         "Bo Practitioner",
     }
+
+
+def test_a_leads_audit_log_names_and_shows_only_their_team(world: World) -> None:
+    with world.db.write() as session:
+        ours = Alert(
+            participant_id=world.ids["alex"], kind="risk_language", created_at=world.clock()
+        )
+        theirs = Alert(
+            participant_id=world.ids["kim"], kind="risk_language", created_at=world.clock()
+        )
+        session.add_all([ours, theirs])
+        session.flush()
+        ours_id, theirs_id = ours.id, theirs.id
+    world.signed_in("pat").get(f"/admin/alerts/{ours_id}")
+    world.signed_in("bo").get(f"/admin/alerts/{theirs_id}")
+    lead = world.signed_in("lee")
+    lead.get("/admin/audit?action=alert.view")
+    assert lead.page is not None
+    records = {
+        r.find("td", data_label="Record").text() for r in lead.page.find("tbody").find_all("tr")
+    }
+    assert records == {f"alert {ours_id}"}
+    offered = {o.text() for o in lead.page.find("select", id="actor").find_all("option")}
+    assert "Pat Practitioner" in offered
+    assert "Bo Practitioner" not in offered
+    assert "Ada Admin" not in offered
+    # Asking for the other team's practitioner by name finds nothing of theirs.
+    lead.get(f"/admin/audit?actor=practitioner:{world.ids['bo']}")
+    assert "0 events" in lead.text
+    admin = world.signed_in("ada")
+    admin.get("/admin/audit?action=alert.view")
+    assert admin.page is not None
+    records = {
+        r.find("td", data_label="Record").text() for r in admin.page.find("tbody").find_all("tr")
+    }
+    assert records == {f"alert {ours_id}", f"alert {theirs_id}"}
+
+
+def test_the_audit_log_pages_back_from_the_newest(world: World) -> None:
+    with world.db.write() as session:
+        for n in range(120):
+            session.add(
+                AuditEvent(at=world.clock(), actor="cli", action="bench.event", detail={"n": n})
+            )
+    admin = world.signed_in("ada")
+    seen: list[str] = []
+    admin.get("/admin/audit?action=bench.event")
+    while True:
+        assert admin.page is not None
+        rows = admin.page.find("tbody").find_all("tr")
+        seen += [r.find("td", data_label="Details").text() for r in rows]
+        older = admin.page.find_all("a", rel="next")
+        if not older:
+            break
+        admin.get(older[0].attrs["href"])
+    assert seen == [f"n: {n}" for n in reversed(range(120))]

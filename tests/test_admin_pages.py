@@ -146,10 +146,26 @@ def test_caseload_search_sort_and_pages(world: World) -> None:
     assert len(rows) == 20
     assert rows[0].find("td").text() == "Alex"  # an alert puts them first
     assert "26 people" in browser.text
-    browser.get("/admin/participants?sort=name&page=2")
+    browser.get("/admin/participants?sort=name")
+    assert browser.page is not None
+    browser.get(browser.page.find("a", rel="next").attrs["href"])
     assert browser.page is not None
     names = [r.find("td").text() for r in browser.page.find("tbody").find_all("tr")]
     assert names == [f"Person {n:02d}" for n in range(19, 25)]
+    assert not browser.page.find_all("a", rel="next")  # the last page
+    for who in ("pat", "lee", "ada"):  # each role's way of finding who needs attention
+        reader = world.signed_in(who)
+        reader.get("/admin/participants?sort=attention")
+        seen: list[str] = []
+        while True:
+            assert reader.page is not None
+            seen += [r.find("td").text() for r in reader.page.find("tbody").find_all("tr")]
+            later = reader.page.find_all("a", rel="next")
+            if not later:
+                break
+            reader.get(later[0].attrs["href"])
+        assert seen[0] == "Alex", who  # an alert first, then everyone once
+        assert len(seen) == len(set(seen)) == (26 if who == "pat" else 27 if who == "lee" else 28)
     browser.get("/admin/participants?q=person+0&sort=name")
     assert "10 people matching" in browser.text
     browser.get("/admin/participants?q=%25")  # LIKE wildcards are only text

@@ -50,7 +50,7 @@ def show(ctx: Ctx) -> Response:
 
 def one(ctx: Ctx) -> Response:
     alert_id = int(ctx.param("aid"))
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         alert = access.alert(session, ctx.user, alert_id)
         person = session.get(Participant, alert.participant_id) if alert.participant_id else None
         by = session.get(Practitioner, alert.acknowledged_by) if alert.acknowledged_by else None
@@ -59,7 +59,7 @@ def one(ctx: Ctx) -> Response:
             .where(Notification.alert_id == alert.id)
             .order_by(Notification.step, Notification.id)
         ).all()
-        ctx.audit(session, "alert.view", "alert", alert.id, participant=alert.participant_id)
+        ctx.record_view("alert.view", "alert", alert.id, participant=alert.participant_id)
         return ctx.render(
             "alert.html",
             title=f"Alert: \u2068{triage.who_name(person)}\u2069",

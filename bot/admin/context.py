@@ -168,3 +168,15 @@ class Ctx:
             now=self.now(),
             **detail,
         )
+
+    def record_view(
+        self,
+        action: str,
+        record_type: str | None = None,
+        record_id: int | None = None,
+        **detail: Any,
+    ) -> None:
+        """Audit a page that only reads: one row in a write of its own, so the page's reading
+        never holds the writer (docs/performance.md)."""
+        with self.admin.db.write() as session:
+            self.audit(session, action, record_type, record_id, **detail)

@@ -26,7 +26,7 @@ def show(ctx: Ctx) -> Response:
     where = [Message.participant_id == pid]
     if words:
         where.append(Message.body.ilike(_like(words), escape="\\"))
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person = access.participant(session, ctx.user, pid)
         total = session.scalar(select(func.count()).select_from(Message).where(*where)) or 0
         pages = max(1, -(-total // PAGE))
@@ -39,7 +39,7 @@ def show(ctx: Ctx) -> Response:
             .limit(PAGE)
         ).all()
         # What was searched for stays out of the audit log: it may be words of theirs.
-        ctx.audit(session, "participant.conversation_view", "participant", pid, page=page)
+        ctx.record_view("participant.conversation_view", "participant", pid, page=page)
         return ctx.render(
             "conversation.html",
             title=f"Conversation: {person.display_name}",

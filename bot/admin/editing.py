@@ -31,14 +31,14 @@ def form(
     problem: str | None = None,
 ) -> Response:
     pid, kind, number = _where(ctx)
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, _plan, version = access.version(session, ctx.user, pid, kind, number)
         if version.status != "submitted":
             return ctx.redirect(f"/participants/{pid}/plans/{kind}", done="already")
         section = _section(ctx, kind)
         model = edit.form_model(version.sections, kind, ctx.field if typed else None, section)
         labels = authors(session, person, version)
-        ctx.audit(session, "plan.edit_view", "plan_version", version.id, participant=person.id)
+        ctx.record_view("plan.edit_view", "plan_version", version.id, participant=person.id)
         return ctx.render(
             "edit.html",
             status=400 if errors or problem else 200,

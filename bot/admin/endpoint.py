@@ -115,8 +115,12 @@ def _context(admin: Admin, request: Request, form: FormData) -> Ctx:
     found = None
     who = None
     if token:
-        with admin.db.write() as session:
-            found = sessions.load(session, token, admin.clock(), limits(admin))
+        now, bounds = admin.clock(), limits(admin)
+        with admin.db.read() as session:
+            write = sessions.needs_write(session, token, now, bounds)
+        # Most views only read it; once a minute (or at its end) it is written.
+        with admin.db.write() if write else admin.db.read() as session:
+            found = sessions.load(session, token, now, bounds)
             if found is not None:
                 p = found.practitioner
                 who = Who(

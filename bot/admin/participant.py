@@ -50,7 +50,7 @@ def _open(card: dict[str, object]) -> bool:
 
 def show(ctx: Ctx, *, error: str | None = None, error_for: str = "") -> Response:
     pid = int(ctx.param("pid"))
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person = access.participant(session, ctx.user, pid)
         identities = session.scalars(
             select(ChannelIdentity)
@@ -110,7 +110,7 @@ def show(ctx: Ctx, *, error: str | None = None, error_for: str = "") -> Response
             if ctx.user.is_lead
             else []
         )
-        ctx.audit(session, "participant.view", "participant", pid)
+        ctx.record_view("participant.view", "participant", pid)
         cards = triage.cards([(a, person) for a in alerts], ctx.user.timezone, ctx.now())
         return ctx.render(
             "participant.html",

@@ -20,13 +20,13 @@ def _team(ctx: Ctx, session: Session) -> Team:
 
 
 def show(ctx: Ctx) -> Response:
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         team = _team(ctx, session)
         weeks = report.weeks(session, team.id, ctx.now())
         teams = (
             list(session.scalars(select(Team).order_by(Team.name))) if ctx.user.is_admin else [team]
         )
-        ctx.audit(session, "report.appointments_view", "team", team.id)
+        ctx.record_view("report.appointments_view", "team", team.id)
         return ctx.render(
             "report.html",
             title=f"After appointments: {team.name}",
@@ -38,10 +38,10 @@ def show(ctx: Ctx) -> Response:
 
 
 def download(ctx: Ctx) -> Response:
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         team = _team(ctx, session)
         body = report.to_csv(team.name, report.weeks(session, team.id, ctx.now()))
-        ctx.audit(session, "report.appointments_csv", "team", team.id)
+        ctx.record_view("report.appointments_csv", "team", team.id)
     day = ctx.now().date().isoformat()
     return Response(
         body,

@@ -48,7 +48,7 @@ def show(
     ctx: Ctx, *, note: str = "", error: str | None = None, suggest_error: str | None = None
 ) -> Response:
     pid, kind = _where(ctx)
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
         waiting = plans.waiting_version(session, plan.id)
         approved = plans.approved_version(session, plan.id)
@@ -79,8 +79,7 @@ def show(
                 session, person, kind, waiting, plans.SECTIONS[kind], ctx.now()
             ),
         }
-        ctx.audit(
-            session,
+        ctx.record_view(
             "plan.review_view",
             "plan_version",
             waiting.id if waiting else None,
@@ -143,7 +142,7 @@ def send_back(ctx: Ctx) -> Response:
 
 def history(ctx: Ctx) -> Response:
     pid, kind = _where(ctx)
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, plan = access.plan(session, ctx.user, pid, kind)
         versions = session.scalars(
             select(PlanVersion)
@@ -157,7 +156,7 @@ def history(ctx: Ctx) -> Response:
                 )
             ).all()
         )
-        ctx.audit(session, "plan.history_view", "plan", plan.id, participant=person.id)
+        ctx.record_view("plan.history_view", "plan", plan.id, participant=person.id)
         return ctx.render(
             "history.html",
             title=f"Versions: {person.display_name}",
@@ -180,11 +179,10 @@ def print_view(ctx: Ctx) -> Response:
 def _one_version(ctx: Ctx, template: str) -> Response:
     pid, kind = _where(ctx)
     number = int(ctx.param("number"))
-    with ctx.admin.db.write() as session:
+    with ctx.admin.db.read() as session:
         person, _plan, row = access.version(session, ctx.user, pid, kind, number)
         reviewer = session.get(Practitioner, row.reviewed_by) if row.reviewed_by else None
-        ctx.audit(
-            session,
+        ctx.record_view(
             "plan.print" if template == "print.html" else "plan.view",
             "plan_version",
             row.id,

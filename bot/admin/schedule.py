@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -178,23 +178,18 @@ def dashboard(session: Session, who: Who, now: datetime, days: str) -> dict[str,
     wait = whole(days) or UNANSWERED_DEFAULT
     if wait not in UNANSWERED_DAYS:
         wait = UNANSWERED_DEFAULT
-    last_asked = (
-        select(Job.participant_id, func.max(Job.done_at).label("asked"))
-        .where(Job.outcome == "sent", Job.kind.in_(("check_in", "appointment_prep")))
-        .group_by(Job.participant_id)
-        .subquery()
-    )
+    # participant.last_asked_at is kept by the outreach (bot/schedule/outreach.py): read
+    # along its index, oldest first, rather than aggregating every job ever run.
     rows = session.execute(
-        select(Participant, last_asked.c.asked)
-        .join(last_asked, last_asked.c.participant_id == Participant.id)
+        select(Participant, Participant.last_asked_at)
         .where(
             access.participants(who),
             Participant.status == "active",
-            last_asked.c.asked < now - timedelta(days=wait),
+            Participant.last_asked_at < now - timedelta(days=wait),
             (Participant.last_inbound_at.is_(None))
-            | (Participant.last_inbound_at < last_asked.c.asked),
+            | (Participant.last_inbound_at < Participant.last_asked_at),
         )
-        .order_by(last_asked.c.asked)
+        .order_by(Participant.last_asked_at)
         .limit(SHOW)
     ).all()
     return {

@@ -72,6 +72,26 @@ def start(
     return token
 
 
+def needs_write(session: Session, token: str, now: datetime, limits: Limits) -> bool:
+    """Whether `load` would change anything (end the session, or note it was seen): read
+    first, so that most page views never take the writer."""
+    if not token or len(token) > 128:
+        return False
+    row = session.scalars(
+        select(AdminSession).where(AdminSession.token_hash == digest(token))
+    ).one_or_none()
+    if row is None:
+        return False
+    practitioner = session.get(Practitioner, row.practitioner_id)
+    return (
+        now >= row.expires_at
+        or now >= row.last_seen_at + limits.idle
+        or practitioner is None
+        or not practitioner.active
+        or now - row.last_seen_at >= TOUCH_EVERY
+    )
+
+
 def load(session: Session, token: str, now: datetime, limits: Limits) -> Found | None:
     """The live session of a token, or None (an expired one is deleted on the way)."""
     if not token or len(token) > 128:

@@ -52,6 +52,16 @@ def twilio_client(
         if base_url is None
         else _RebasedHttpClient(base_url, timeout=timeout)
     )
+    # One session for every message: its connections are kept alive and reused (no TCP
+    # and TLS handshake per message). The environment's proxy and CA settings are read
+    # once, here, not on every request (requests looks them up, and ~/.netrc, each time).
+    session = http_client.session
+    found = session.merge_environment_settings(
+        base_url or "https://api.twilio.com", {}, None, None, None
+    )
+    session.proxies.update(found["proxies"])
+    session.verify = found["verify"]
+    session.trust_env = False
     return TwilioClient(account_sid, auth_token, http_client=http_client)
 
 

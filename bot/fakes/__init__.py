@@ -7,9 +7,11 @@ This module holds what both share: a threaded server with a record and fault inj
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -76,7 +78,11 @@ class FakeServer(Generic[T]):
     or call `start()` and `stop()`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
+        # HTTP/1.1 with keep-alive, as the real APIs answer; HTTP/1.0 (a connection per
+        # request) otherwise. `connections` counts the connections accepted.
+        self.keep_alive = keep_alive
+        self.connections = 0
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._faults: deque[Fault] = deque()
@@ -114,6 +120,7 @@ class FakeServer(Generic[T]):
             return
         self._stopping.set()  # wakes requests held by hang_next
         httpd.shutdown()
+        httpd.hang_up()  # idle kept-alive connections would hold server_close()
         httpd.server_close()  # joins the request threads
         thread.join()
         self._httpd = self._thread = None
@@ -206,7 +213,26 @@ class _HTTPServer(ThreadingHTTPServer):
         fake: FakeServer[Any],
     ) -> None:
         self.fake = fake
+        self._open: set[Any] = set()
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.fake._lock:
+            self.fake.connections += 1
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.fake._lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def hang_up(self) -> None:
+        with self.fake._lock:
+            still_open = list(self._open)
+        for sock in still_open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (a timeout test) closed its socket under us: expected.
@@ -216,6 +242,14 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     timeout = 10  # a silent client can't hold stop() forever
+    # Headers and body go out in two writes: on a kept-alive connection Nagle's algorithm
+    # would hold the second until the client's delayed ACK, 40 ms later.
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        if self.server.fake.keep_alive:
+            self.protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         self._serve()

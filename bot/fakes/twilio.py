@@ -191,8 +191,9 @@ class FakeTwilio(FakeServer[SentSms]):
         whatsapp_senders: Collection[str] = (),
         templates: Collection[str] = (),
         clock: Callable[[], datetime] | None = None,
+        keep_alive: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(keep_alive=keep_alive)
         self.account_sid = account_sid
         self.auth_token = auth_token
         self._from_numbers = set(from_numbers) if from_numbers is not None else None

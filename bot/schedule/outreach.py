@@ -175,6 +175,7 @@ class Outreach:
         self.engine.start(turn, dialog)
         said = neutral(session, participant, self.wording) or turn.replies
         _deliver(session, participant.id, target, said, now)
+        participant.last_asked_at = now  # the dashboard's "no reply" list reads it
 
     # -- settling ----------------------------------------------------------------------
 
