@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--phone", help="mobile number for SMS (national format or E.164)")
     add.add_argument("--telegram", help="Telegram chat id, if already known")
     add.add_argument("--nhs-number", help="their NHS number (10 digits), if known")
+    add.add_argument(
+        "--language",
+        metavar="CODE",
+        help="the language they want messages in: en, cy (Welsh) or pl (Polish); "
+        "default: the team's",
+    )
     _schedule_command(p_sub)
     records.register(p_sub)
 
@@ -187,6 +193,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             phone=args.phone,
             telegram=args.telegram,
             nhs_number=args.nhs_number,
+            language=args.language,
         )
     if args.command == "chat":
         return commands.chat(settings, args.participant)

@@ -14,6 +14,8 @@ from bot.engine.actions import ACTIONS
 from bot.engine.compiler import DialogSet, check_dialog, load_all
 from bot.engine.spec import DialogFileError
 from bot.enrolment import EnrolmentError, add_participant, get_or_create_team
+from bot.language import command as language_command
+from bot.language.catalogue import LanguageError
 from bot.settings import Settings
 from bot.wording import Wording
 from store.db import Database, upgrade
@@ -77,13 +79,17 @@ def participant_add(
     phone: str | None,
     telegram: str | None,
     nhs_number: str | None = None,
+    language: str | None = None,
 ) -> int:
     db = Database(settings.database_url)
     db.check_migrated()
     service = load_service(settings.dialogs_dir)
+    warning = None
     try:
         with db.write() as session:
             team_row = get_or_create_team(session, team, service)
+            if language:
+                warning = language_command.prepare(session, team_row, language, _now())
             participant = add_participant(
                 session,
                 name=name,
@@ -92,13 +98,16 @@ def participant_add(
                 phone=phone,
                 telegram_chat_id=telegram,
                 nhs_number=nhs_number,
+                language=language,
             )
             participant_id = participant.id
-    except EnrolmentError as exc:
+    except (EnrolmentError, LanguageError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
         db.dispose()
+    if warning:
+        print(warning)
     print(
         f"Participant {participant_id} added. Chat as them with: "
         f"touchpoint chat --participant {participant_id}"

@@ -10,6 +10,8 @@ import phonenumbers
 from sqlalchemy.orm import Session
 
 from bot import gsm, plans
+from bot.language import plurals
+from bot.language.seen import seen_in
 from bot.safety import RiskMatch
 from bot.staff import hours
 from bot.wording import Wording
@@ -43,7 +45,7 @@ def crisis_parts(
         "team": team,
         "approved": approved,
         "label": _label(version, approved),
-        "reviewed_on": _day(version.reviewed_at) if version is not None else "",
+        "reviewed_on": plurals.day_month(version.reviewed_at if version else None, locale),
         "has_plan": version is not None,
         "sections": plans.Sections(version.sections if version is not None else {}),
         "lines": lines,
@@ -149,10 +151,6 @@ def contact_line(item: dict[str, Any], region: str) -> str:
     return f"{name}: {shown}" if name else shown
 
 
-def _day(when: datetime | None) -> str:
-    return f"{when.day} {when:%B}" if when is not None else ""
-
-
 def _label(version: PlanVersion | None, approved: bool) -> str:
     if version is None:
         return "none"
@@ -205,7 +203,7 @@ def safety_message(
             crisis_line=crisis_line,
             lines=pick_lines(lines, count),
             contacts=contacts[:keep],
-            seen=when_seen(team, now),
+            seen=seen_in(when_seen(team, now), locale),
         )
         if sms:
             text = gsm.to_gsm7(text)

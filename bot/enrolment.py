@@ -9,6 +9,8 @@ import phonenumbers
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.language import offer
+from bot.language.catalogue import LanguageError
 from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.types import Channel
 from store.models import AuditEvent, ChannelIdentity, Participant, Practitioner, Team
@@ -53,6 +55,7 @@ def add_participant(
     practitioner: Practitioner | None = None,
     actor: str = "cli",
     nhs_number: str | None = None,
+    language: str | None = None,
 ) -> Participant:
     """A participant, with the channels given verified (enrolled in person)."""
     if not name.strip():
@@ -72,6 +75,11 @@ def add_participant(
     )
     session.add(participant)
     session.flush()
+    if language:
+        try:
+            offer.set_language(session, participant, team, language, actor=actor, now=now)
+        except LanguageError as exc:
+            raise EnrolmentError(str(exc)) from exc
     identities = [(Channel.CONSOLE, str(participant.id)), (Channel.WEB, str(participant.id))]
     if phone:
         identities.append((Channel.SMS, e164(phone, team.region)))

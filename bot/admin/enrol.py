@@ -62,7 +62,15 @@ def _telegram_link(session: Session, ctx: Ctx, participant_id: int) -> str:
 def submit(ctx: Ctx) -> Response:
     values = {
         k: ctx.field(k).strip()
-        for k in ("name", "phone", "telegram", "practitioner", "next_appointment", "nhs_number")
+        for k in (
+            "name",
+            "phone",
+            "telegram",
+            "practitioner",
+            "next_appointment",
+            "nhs_number",
+            "language",
+        )
     }
     now = ctx.now()
     try:
@@ -94,6 +102,7 @@ def submit(ctx: Ctx) -> Response:
                     practitioner=chosen,
                     actor=ctx.user.actor,
                     nhs_number=values["nhs_number"] or None,
+                    language=values["language"] or None,
                 )
             except EnrolmentError as exc:
                 raise _Invalid(str(exc)) from exc

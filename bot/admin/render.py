@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.admin.sections import SECTION_TITLES, plan_name
+from bot.language import catalogue, offer
 from bot.records.nhs_number import shown
 
 
@@ -42,6 +43,8 @@ class Pages:
         self.env.filters["section_title"] = lambda key: SECTION_TITLES.get(key, key)
         self.env.filters["plan_name"] = plan_name
         self.env.filters["nhs_number"] = shown
+        self.env.globals["languages"] = catalogue.languages  # bot/language
+        self.env.globals["offered"] = offer.offered
         self.css = (templates_dir / "admin" / "admin.css").read_bytes()
 
     def render(self, template: str, /, **context: Any) -> str:
