@@ -96,7 +96,7 @@ class ListSteps:
             if phase == "confirming" and answers.parse_yes_no(said).value is True:
                 self.done(turn, conv)  # a read-back from before lists kept at DONE
                 return
-        remove = answers.parse_remove(text)
+        remove = answers.parse_remove(said)
         if remove is not None:
             self._remove_item(turn, conv, remove)
             return

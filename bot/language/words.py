@@ -47,6 +47,7 @@ class Words:
     seen: Mapping[str, str] = field(default_factory=dict)
     days: tuple[str, ...] = ()
     carry_on: frozenset[str] = frozenset()
+    remove: frozenset[str] = frozenset()
 
 
 def fold(text: str) -> str:
@@ -118,6 +119,9 @@ def for_list(text: str, locale: str) -> str:
         return "not now"
     if said in table.thanks or said in table.yes:
         return "thanks"
+    first, _, rest = said.partition(" ")
+    if first in table.remove and rest:
+        return f"remove {rest}"
     return text
 
 
@@ -194,6 +198,7 @@ def _words(locale: str, data: dict[str, Any]) -> Words:
         thanks=folded("thanks"),
         keep=folded("keep"),
         carry_on=folded("carry_on"),
+        remove=folded("remove"),
         seen={str(k): str(v) for k, v in (data.get("seen") or {}).items()},
         days=tuple(str(d) for d in data.get("days") or ()),
     )

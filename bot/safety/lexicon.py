@@ -12,7 +12,8 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,29 @@ class Dictionary:
         return cls({word: float(count or 1) for word, _, count in pairs if word})
 
 
+class KnownForms(Mapping[str, float]):
+    """Every word form simplemma's dictionary holds for a language, as known words (for a
+    language without a frequency list: Welsh, Polish). It knows no frequencies, so every
+    form counts once, and it lists none: nothing is learned from its order."""
+
+    def __init__(self, language: str) -> None:
+        self._language = language
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and simplemma.is_known(word, lang=self._language)
+
+    def __getitem__(self, word: str) -> float:
+        if word in self:
+            return 1.0
+        raise KeyError(word)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 class Lexicon:
     def __init__(
         self,
@@ -52,6 +76,10 @@ class Lexicon:
     ) -> None:
         self._language = language
         self._known = dictionary.counts
+        # Without a frequency list (Welsh, Polish), a word is moved onto a rule's word only
+        # by a thumb slip or by its missing accents ("zyc" is "żyć"): a Welsh "gwallt" is
+        # never read as the Polish "gwałt" (every locale screens every message).
+        self._slips_only = isinstance(dictionary.counts, KnownForms)
         self._textspeak = {k: tuple(v.split()) for k, v in textspeak.items()}
         self._spellings = dict(spellings)
         self._short = frozenset(short_words)
@@ -167,6 +195,9 @@ class Lexicon:
         )
         if len(word) == 3:
             found = likely
+        if self._slips_only:
+            bare = _unaccented(word)
+            found = [t for t in found if _slip(word, t) or _unaccented(t) == bare]
         chosen = likely or found
         return chosen[0] if chosen else None
 
@@ -232,6 +263,11 @@ def _dropped(typed: str, word: str) -> bool:
     return len(word) == len(typed) + 1 and any(
         word[:i] + word[i + 1 :] == typed for i in range(len(word))
     )
+
+
+def _unaccented(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.replace("ł", "l"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _lemma(word: str, language: str) -> str:
