@@ -14,6 +14,7 @@ from bot.engine.actions import ACTIONS
 from bot.engine.compiler import DialogSet, check_dialog, load_all
 from bot.engine.spec import DialogFileError
 from bot.enrolment import EnrolmentError, add_participant, get_or_create_team
+from bot.language import check as language_check
 from bot.language import command as language_command
 from bot.language.catalogue import LanguageError
 from bot.settings import Settings
@@ -39,6 +40,7 @@ def dialogs_check(settings: Settings) -> int:
                 dialog, actions=ACTIONS, template_exists=wording.exists, dialog_names=names
             )
         )
+    problems.extend(language_check.problems(settings.templates_dir, settings.dialogs_dir))
     for problem in problems:
         print(problem)
     if problems:
