@@ -15,7 +15,7 @@ from bot.engine import answers
 from bot.keywords import Keyword, keyword
 from bot.language import catalogue, check, words
 from bot.language.plurals import plural_form
-from bot.plans import Sections, item
+from bot.plans import item
 from bot.settings import PROJECT_ROOT
 from store.models import Participant, Team
 from tests.test_templates import NAMES, WORDING, _sample
@@ -57,7 +57,8 @@ def test_the_letters_of_welsh_and_polish_force_ucs2() -> None:
     for letter in FORCING:
         assert not gsm.is_gsm7(letter), letter
     welsh = WORDING.render("answers/back_at_start", "cy")
-    assert "ô" in welsh and gsm.segments(welsh) == 1  # 56 characters: one UCS-2 part
+    assert "ô" in welsh  # 56 characters: one UCS-2 part
+    assert gsm.segments(welsh) == 1
     assert len(welsh) <= 70 < 160
 
 
@@ -109,7 +110,8 @@ def test_the_safety_message_puts_the_numbers_first_within_three_parts(locale: st
     text = crisis.safety_message(
         None, WORDING, participant=_person(locale, "Siân Łucja"), team=team, service={}
     )
-    assert gsm.is_gsm7(text) and gsm.segments(text) <= crisis.MAX_SEGMENTS
+    assert gsm.is_gsm7(text)
+    assert gsm.segments(text) <= crisis.MAX_SEGMENTS
     assert text.index("999") < text.index("0800 123 4567") < text.index("116 123")
     assert "CRISIS" in text
 
@@ -241,7 +243,8 @@ def test_counts_in_polish_templates_take_the_right_form() -> None:
         n: WORDING.render("answers/list_kept", "cy", texts=["a"], skipped=True, count=n, hidden=0)
         for n in (2, 3)
     }
-    assert "2 beth" in kept[2] and "3 pheth" in kept[3]  # Welsh mutates after dau, tri
+    assert "2 beth" in kept[2]  # Welsh mutates after dau, tri
+    assert "3 pheth" in kept[3]
 
 
 def test_the_crisis_reply_dates_are_in_the_persons_language() -> None:
@@ -262,7 +265,8 @@ def test_the_crisis_reply_dates_are_in_the_persons_language() -> None:
 def test_translations_say_truthfully_they_are_not_reviewed() -> None:
     known = catalogue.languages()
     assert list(known) == ["en", "cy", "pl"]
-    assert known["en"].reviewed and known["en"].source
+    assert known["en"].reviewed
+    assert known["en"].source
     for code in LOCALES:
         lang = known[code]
         assert not lang.reviewed, f"{code} is marked reviewed: only a fluent clinician can"
@@ -302,4 +306,5 @@ def test_dialogs_check_fails_on_a_missing_template_or_keyword(
     finally:
         settings.get_settings.cache_clear()
     out = capsys.readouterr().out
-    assert "help.txt: missing" in out and "'undo'" in out
+    assert "help.txt: missing" in out
+    assert "'undo'" in out
