@@ -293,9 +293,9 @@ def test_dialogs_check_fails_on_a_missing_template_or_keyword(
     (dialogs / "language" / "cy" / "words.yaml").write_text(
         text.replace("  undo: [dadwneud]\n", ""), encoding="utf-8"
     )
-    found = check.problems(templates, dialogs)
-    assert any("pl/system/help.txt: missing" in p for p in found), found
-    assert any("cy/words.yaml: keyword 'undo' has no words" in p for p in found), found
+    found = [str(p) for p in check.problems(templates, dialogs)]
+    assert any("pl/system/help.txt:1: missing" in p for p in found), found
+    assert any("cy/words.yaml:1: keyword 'undo' has no words" in p for p in found), found
     monkeypatch.setenv("TOUCHPOINT_TEMPLATES_DIR", str(templates))
     monkeypatch.setenv("TOUCHPOINT_DIALOGS_DIR", str(dialogs))
     from bot import settings
@@ -306,5 +306,5 @@ def test_dialogs_check_fails_on_a_missing_template_or_keyword(
     finally:
         settings.get_settings.cache_clear()
     out = capsys.readouterr().out
-    assert "help.txt: missing" in out
+    assert "help.txt:1: missing" in out
     assert "'undo'" in out

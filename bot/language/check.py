@@ -5,11 +5,12 @@ names the file."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import yaml
 from jinja2 import Environment, TemplateSyntaxError
 
+from bot.engine.spec import Problem
 from bot.keywords import Keyword
 from bot.language.catalogue import ENGLISH, REVIEW_FILE, WORDS_FILE
 from bot.wording import SUFFIX
@@ -20,17 +21,19 @@ _REVIEW_KEYS: Final = ("locale", "name", "english_name", "translated_by", "trans
 _ANSWER_KEYS: Final = ("switch", "yes", "no", "numbers", "times", "list_done", "keep", "carry_on")
 
 
-def problems(templates_dir: Path, dialogs_dir: Path) -> list[str]:
+def problems(templates_dir: Path, dialogs_dir: Path) -> list[Problem]:
     messages = templates_dir / "messages"
     locales = sorted(p.name for p in messages.iterdir() if p.is_dir())
     english = _templates(messages / ENGLISH)
-    found: list[str] = []
+    found: list[Problem] = []
     for locale in locales:
         folder = messages / locale
         have = _templates(folder)
-        found += [f"{folder / n}: missing (English has it)" for n in sorted(english - have)]
         found += [
-            f"{folder / n}: not in English; remove it or add it there"
+            Problem(folder / n, 1, "missing (English has it)") for n in sorted(english - have)
+        ]
+        found += [
+            Problem(folder / n, 1, "not in English; remove it or add it there")
             for n in sorted(have - english)
         ]
         found += _syntax(folder, have)
@@ -42,46 +45,54 @@ def _templates(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob(f"*{SUFFIX}")}
 
 
-def _syntax(folder: Path, names: set[str]) -> list[str]:
+def _syntax(folder: Path, names: set[str]) -> list[Problem]:
     env = Environment(autoescape=False)  # noqa: S701 - parsed only, never rendered
-    found = []
+    found: list[Problem] = []
     for name in sorted(names):
         try:
             env.parse((folder / name).read_text(encoding="utf-8"))
         except TemplateSyntaxError as exc:
-            found.append(f"{folder / name}:{exc.lineno}: {exc.message}")
+            found.append(Problem(folder / name, exc.lineno, str(exc.message)))
     return found
 
 
-def _language(dialogs_dir: Path, locale: str) -> list[str]:
+def _language(dialogs_dir: Path, locale: str) -> list[Problem]:
     folder = dialogs_dir / "language" / locale
-    found = []
+    found: list[Problem] = []
     review = _read(folder / REVIEW_FILE)
     if review is None:
         found.append(
-            f"{folder / REVIEW_FILE}: missing; say who translated {locale} and who reviewed it"
+            Problem(
+                folder / REVIEW_FILE, 1, f"missing; say who translated {locale} and who reviewed it"
+            )
         )
     else:
-        found += [f"{folder / REVIEW_FILE}: needs '{k}'" for k in _REVIEW_KEYS if not review.get(k)]
+        found += [
+            Problem(folder / REVIEW_FILE, 1, f"needs '{k}'")
+            for k in _REVIEW_KEYS
+            if not review.get(k)
+        ]
     if locale == ENGLISH:
         return found
     phrases = dialogs_dir / "safety" / locale / "phrases.yaml"
     if not phrases.is_file():
-        found.append(f"{phrases}: missing; risk language in {locale} would go unseen")
+        found.append(Problem(phrases, 1, f"missing; risk language in {locale} would go unseen"))
     words = _read(folder / WORDS_FILE)
     if words is None:
-        return [*found, f"{folder / WORDS_FILE}: missing; keywords and answers need words"]
+        return [*found, Problem(folder / WORDS_FILE, 1, "missing; keywords and answers need words")]
     keywords = words.get("keywords") or {}
     found += [
-        f"{folder / WORDS_FILE}: keyword '{k}' has no words in {locale}"
+        Problem(folder / WORDS_FILE, 1, f"keyword '{k}' has no words in {locale}")
         for k in NEEDED
         if not keywords.get(k)
     ]
-    found += [f"{folder / WORDS_FILE}: needs '{k}'" for k in _ANSWER_KEYS if not words.get(k)]
+    found += [
+        Problem(folder / WORDS_FILE, 1, f"needs '{k}'") for k in _ANSWER_KEYS if not words.get(k)
+    ]
     return found
 
 
-def _read(path: Path) -> dict[str, object] | None:
+def _read(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
