@@ -243,8 +243,10 @@ def paginate(body: str, *, more: str, last: str) -> list[str]:
     """Pack blocks (paragraphs) into parts of at most MAX_SEGMENTS SMS segments each."""
     blocks = [b.strip() for b in body.split("\n\n") if b.strip()]
     pieces: list[str] = []
-    for block in blocks:
-        pieces.extend(_split_block(block, more, last))
+    for index, block in enumerate(blocks):
+        # The first block (who it is for, the emergency number, the first line to call)
+        # is never split: in a longer language or in UCS-2 the numbers stay in part one.
+        pieces.extend([block] if index == 0 else _split_block(block, more, last))
     parts: list[str] = []
     current: list[str] = []
     for piece in pieces:
@@ -264,7 +266,10 @@ def paginate(body: str, *, more: str, last: str) -> list[str]:
 
 
 def _fits(text: str, more: str, last: str) -> bool:
-    return gsm.segments(f"{text}\n\n{more}\n{last}") <= MAX_SEGMENTS
+    # Measured as SMS sends it (in GSM-7; already so on SMS): on Telegram, where Welsh
+    # and Polish letters are kept, a part holds as much as an SMS part does, not the
+    # third of it that UCS-2 would leave.
+    return gsm.segments(gsm.to_gsm7(f"{text}\n\n{more}\n{last}")) <= MAX_SEGMENTS
 
 
 def _split_block(block: str, more: str, last: str) -> list[str]:

@@ -209,9 +209,9 @@ def test_polish_no_is_asked_again_not_taken_as_english_no() -> None:
 @pytest.mark.parametrize(
     ("locale", "text", "means"),
     [
-        ("cy", "dyna ni", "done"),
+        ("cy", "dyna ni", "thats it"),
         ("cy", "DILEU 2", "remove 2"),
-        ("pl", "To wszystko.", "done"),
+        ("pl", "To wszystko.", "thats it"),
         ("pl", "usuń 3", "remove 3"),
         ("pl", "później", "not now"),
         ("pl", "Chleb z masłem", "Chleb z masłem"),  # an item, kept as sent

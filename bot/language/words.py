@@ -112,7 +112,7 @@ def for_list(text: str, locale: str) -> str:
     table = words(locale)
     said = fold(text)
     if said in table.list_done:
-        return "done"
+        return "thats it"
     if said in table.list_skip:
         return "skip it"
     if said in table.list_later:
