@@ -50,7 +50,9 @@ class KnownForms(Mapping[str, float]):
         self._language = language
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and simplemma.is_known(word, lang=self._language)
+        return isinstance(word, str) and simplemma.is_known(
+            word, lang=self._language, low_memory=self._language in _LOW_MEMORY
+        )
 
     def __getitem__(self, word: str) -> float:
         if word in self:
@@ -270,8 +272,14 @@ def _unaccented(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# simplemma's Polish dictionary is 3.6 million forms: read whole it costs ~400 MB and
+# seconds at start-up; its low-memory reader looks words up in the packed file instead.
+# English keeps the fast reader it always had.
+_LOW_MEMORY: Final = frozenset({"cy", "pl"})
+
+
 def _lemma(word: str, language: str) -> str:
-    return simplemma.lemmatize(word, lang=language).lower()
+    return simplemma.lemmatize(word, lang=language, low_memory=language in _LOW_MEMORY).lower()
 
 
 def _inflect(lemma: str) -> set[str]:
