@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import simplemma
 from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
