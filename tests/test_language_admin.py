@@ -118,3 +118,38 @@ def test_participant_add_language_on_the_command_line(tmp_path: Path) -> None:
     assert "Atebwch IE neu NA" in chat.stdout
     assert "Dyna chi'n barod, Siân" in chat.stdout
     assert "ffoniwch 999" in chat.stdout
+
+
+def test_a_team_default_is_a_new_persons_language(world: World) -> None:
+    admin = world.signed_in("ada")
+    _offer(admin, world, "pl", tick=True)
+    page = f"/admin/teams/{world.ids['team_a']}"
+    admin.submit(
+        f"/teams/{world.ids['team_a']}/languages",
+        {"language": "pl", "action": "default"},
+        page=page,
+    )
+    assert _team(world).locale == "pl"
+    assert "team default" in admin.text
+    pat = world.signed_in("pat")
+    pat.submit(
+        "/participants/new",
+        {"name": "Ola", "phone": "07400 654322"},
+        page="/admin/participants/new",
+    )
+    with world.db.read() as session:
+        ola = session.scalars(select(Participant).where(Participant.display_name == "Ola")).one()
+        assert ola.locale == "pl"
+        message = session.scalars(select(Message).where(Message.participant_id == ola.id)).one()
+    assert "Odpowiedz CZEŚĆ, żeby zacząć" in message.body
+    # Stopping the offer puts the team's default back to English.
+    admin.submit(
+        f"/teams/{world.ids['team_a']}/languages",
+        {"language": "pl", "action": "disable"},
+        page=page,
+    )
+    assert _team(world).locale == "en"
+    assert "pl" not in _team(world).languages
+    with world.db.read() as session:
+        ola = session.scalars(select(Participant).where(Participant.display_name == "Ola")).one()
+        assert ola.locale == "en"  # a withdrawn translation is withdrawn from everyone

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.language.catalogue import (
@@ -78,6 +79,12 @@ def disable(
     team.languages = {k: v for k, v in (team.languages or {}).items() if k != lang.code}
     if team.locale == lang.code:
         team.locale = ENGLISH
+    # A translation withdrawn (found wrong, say) is withdrawn from everyone using it.
+    session.execute(
+        update(Participant)
+        .where(Participant.team_id == team.id, Participant.locale == lang.code)
+        .values(locale=ENGLISH)
+    )
     _audit(session, actor, "team.language_disable", team.id, now, lang, address)
 
 
