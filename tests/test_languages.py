@@ -308,3 +308,38 @@ def test_dialogs_check_fails_on_a_missing_template_or_keyword(
     out = capsys.readouterr().out
     assert "help.txt:1: missing" in out
     assert "'undo'" in out
+
+
+@pytest.mark.parametrize(
+    ("locale", "rhythm", "said"),
+    [
+        (
+            "cy",
+            {"every": 7, "days": [], "from": "10:00", "to": "12:00"},
+            "bob 7 diwrnod, rhwng 10:00 a 12:00",
+        ),
+        (
+            "cy",
+            {"every": 1, "days": [], "from": "09:00", "to": "11:00"},
+            "bob dydd, rhwng 09:00 a 11:00",
+        ),
+        (
+            "pl",
+            {"every": None, "days": [0, 3], "from": "18:00", "to": "20:00"},
+            "w poniedziałek i czwartek, między 18:00 a 20:00",
+        ),
+        (
+            "pl",
+            {"every": 3, "days": [], "from": "10:00", "to": "12:00"},
+            "co 3 dni, między 10:00 a 12:00",
+        ),
+    ],
+)
+def test_how_often_says_the_rhythm_in_the_persons_language(
+    locale: str, rhythm: dict[str, object], said: str
+) -> None:
+    answers_ = {"rhythm": "every 7 days, between 10:00 and 12:00", "rhythm_of": rhythm}
+    for name in ("how_often/choose", "how_often/changed"):
+        text = WORDING.render(name, locale, answers=answers_)
+        assert said in text, text
+        assert "between" not in text
