@@ -24,12 +24,14 @@ def asked_for(text: str) -> str | None:
 def answer(turn: Turn, code: str, engine: Engine, wording: Wording) -> None:
     person = turn.participant
     try:
-        offer.set_language(turn.session, person, turn.team, code, actor="participant", now=turn.now)
+        lang = offer.set_language(
+            turn.session, person, turn.team, code, actor="participant", now=turn.now
+        )
     except LanguageError:
         # Said in the language they asked for: they can read it, and their own stays.
         turn.say(wording.render("language/not_offered", code, team=turn.team))
         return
-    turn.say(wording.render("language/changed", code, team=turn.team))
+    turn.say(wording.render("language/changed", code, team=turn.team, reviewed=lang.reviewed))
     if person.status == OPTED_OUT or person.paused_at is not None:
         return
     conv = engine.active(turn)
