@@ -40,16 +40,17 @@ def fit(render: Callable[[list[str], int], str], items: list[dict[str, Any]]) ->
     text = ""
     for limit in _SHORTER:
         text = render([shorten(t, limit) for t in texts], 0)
-        if _fits(text):
+        if fits(text):
             return text
     short = [shorten(t, _SHORTER[-1]) for t in texts]
     for shown in range(len(short) - 1, 0, -1):
         text = render(short[:shown], len(short) - shown)
-        if _fits(text):
+        if fits(text):
             return text
     return text
 
 
-def _fits(text: str) -> bool:
+def fits(text: str) -> bool:
+    """Within two SMS segments, or the same room in characters when the text is UCS-2."""
     limit = MAX_SEGMENTS if gsm.is_gsm7(text) else MAX_UCS2_SEGMENTS
     return gsm.segments(text) <= limit
