@@ -1,6 +1,7 @@
 """Whole conversations in Welsh and Polish (tests/transcripts/languages/*.yaml), through
 the real stack: the same steps as tests/test_transcripts.py, with the person's language
-(`participant: {language: cy}`) and the languages their team offers (`team_languages`,
+(`participant: {language: cy}`; with `phone`, by SMS, and `gsm7: true` on a step checks its
+first reply is spelt in GSM-7 within three segments) and the languages their team offers (`team_languages`,
 enabled as an admin who acknowledges they are unreviewed would)."""
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from bot import crisis, gsm
 from bot.engine.spec import Yaml12Loader
+from bot.enrolment import e164
 from bot.language import offer
+from bot.types import Channel
 from store.models import Participant, Team
 from tests.conftest import Stack
 from tests.test_transcripts import START, _check_store, _Clock, _expect
@@ -28,7 +32,10 @@ def test_language_transcript(path: Path, stack: Stack) -> None:
     clock = _Clock(START)
     stack.clock = clock
     stack.restart()
-    pid = stack.add_participant(who.get("name", "Alex"), onboarded=who.get("onboarded", True))
+    phone = who.get("phone")
+    pid = stack.add_participant(
+        who.get("name", "Alex"), onboarded=who.get("onboarded", True), phone=phone
+    )
     with stack.db.write() as session:
         person = session.get(Participant, pid)
         assert person is not None
@@ -50,7 +57,13 @@ def test_language_transcript(path: Path, stack: Stack) -> None:
             continue
         sent = str(step["send"])
         clock.now += timedelta(seconds=20)
-        replies = stack.send(pid, sent).replies
+        if phone:  # by SMS, as a phone sends it (replies are counted in its encoding)
+            replies = stack.send(pid, sent, channel=Channel.SMS, address=e164(phone, "GB")).replies
+        else:
+            replies = stack.send(pid, sent).replies
+        if step.get("gsm7"):  # the crisis reply or the safety message: the first reply
+            assert gsm.is_gsm7(replies[0]), f"{where}: not GSM-7: {replies[0]}"
+            assert gsm.segments(replies[0]) <= crisis.MAX_SEGMENTS, f"{where}: {replies[0]}"
         if step.get("silent"):
             assert not replies, f"{where}: expected silence after {sent!r}, got {replies}"
             continue
