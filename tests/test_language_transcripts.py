@@ -1,8 +1,8 @@
 """Whole conversations in Welsh and Polish (tests/transcripts/languages/*.yaml), through
 the real stack: the same steps as tests/test_transcripts.py, with the person's language
-(`participant: {language: cy}`; with `phone`, by SMS, and `gsm7: true` on a step checks its
-first reply is spelt in GSM-7 within three segments) and the languages their team offers (`team_languages`,
-enabled as an admin who acknowledges they are unreviewed would)."""
+(`participant: {language: cy}`; with a `phone` they text by SMS, and `gsm7: true` on a step
+checks its first reply is spelt in GSM-7 within three segments) and the languages their
+team offers (`team_languages`, enabled as an admin acknowledging they are unreviewed)."""
 
 from __future__ import annotations
 
