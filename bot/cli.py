@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--telegram", help="Telegram chat id, if already known")
     add.add_argument("--whatsapp", help="their WhatsApp number, known to be theirs (E.164)")
     add.add_argument("--nhs-number", help="their NHS number (10 digits), if known")
+    add.add_argument(
+        "--language",
+        metavar="CODE",
+        help="the language they want messages in: en, cy (Welsh) or pl (Polish); "
+        "default: the team's",
+    )
     _schedule_command(p_sub)
     records.register(p_sub)
 
@@ -196,6 +202,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             telegram=args.telegram,
             nhs_number=args.nhs_number,
             whatsapp=args.whatsapp,
+            language=args.language,
         )
     if args.command == "chat":
         return commands.chat(settings, args.participant)

@@ -14,6 +14,9 @@ from bot.engine.actions import ACTIONS
 from bot.engine.compiler import DialogSet, check_dialog, load_all
 from bot.engine.spec import DialogFileError
 from bot.enrolment import EnrolmentError, add_participant, get_or_create_team, team_exists
+from bot.language import check as language_check
+from bot.language import command as language_command
+from bot.language.catalogue import LanguageError
 from bot.settings import Settings
 from bot.wording import Wording
 from store.db import Database, upgrade
@@ -37,6 +40,7 @@ def dialogs_check(settings: Settings) -> int:
                 dialog, actions=ACTIONS, template_exists=wording.exists, dialog_names=names
             )
         )
+    problems.extend(language_check.problems(settings.templates_dir, settings.dialogs_dir))
     for problem in problems:
         print(problem)
     if problems:
@@ -78,13 +82,17 @@ def participant_add(
     telegram: str | None,
     nhs_number: str | None = None,
     whatsapp: str | None = None,
+    language: str | None = None,
 ) -> int:
     db = Database(settings.database_url)
     db.check_migrated()
     service = load_service(settings.dialogs_dir)
+    warning = None
     try:
         with db.write() as session:
             team_row = get_or_create_team(session, team, service)
+            if language:
+                warning = language_command.prepare(session, team_row, language, _now())
             participant = add_participant(
                 session,
                 name=name,
@@ -94,13 +102,16 @@ def participant_add(
                 telegram_chat_id=telegram,
                 whatsapp=whatsapp,
                 nhs_number=nhs_number,
+                language=language,
             )
             participant_id = participant.id
-    except EnrolmentError as exc:
+    except (EnrolmentError, LanguageError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
         db.dispose()
+    if warning:
+        print(warning)
     print(
         f"Participant {participant_id} added. Chat as them with: "
         f"touchpoint chat --participant {participant_id}"

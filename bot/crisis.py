@@ -10,6 +10,8 @@ import phonenumbers
 from sqlalchemy.orm import Session
 
 from bot import gsm, plans
+from bot.language import plurals
+from bot.language.seen import seen_in
 from bot.safety import RiskMatch
 from bot.staff import hours
 from bot.wording import Wording
@@ -43,7 +45,7 @@ def crisis_parts(
         "team": team,
         "approved": approved,
         "label": _label(version, approved),
-        "reviewed_on": _day(version.reviewed_at) if version is not None else "",
+        "reviewed_on": plurals.day_month(version.reviewed_at if version else None, locale),
         "has_plan": version is not None,
         "sections": plans.Sections(version.sections if version is not None else {}),
         "lines": lines,
@@ -149,10 +151,6 @@ def contact_line(item: dict[str, Any], region: str) -> str:
     return f"{name}: {shown}" if name else shown
 
 
-def _day(when: datetime | None) -> str:
-    return f"{when.day} {when:%B}" if when is not None else ""
-
-
 def _label(version: PlanVersion | None, approved: bool) -> str:
     if version is None:
         return "none"
@@ -205,7 +203,7 @@ def safety_message(
             crisis_line=crisis_line,
             lines=pick_lines(lines, count),
             contacts=contacts[:keep],
-            seen=when_seen(team, now),
+            seen=seen_in(when_seen(team, now), locale),
         )
         if sms:
             text = gsm.to_gsm7(text)
@@ -245,8 +243,10 @@ def paginate(body: str, *, more: str, last: str) -> list[str]:
     """Pack blocks (paragraphs) into parts of at most MAX_SEGMENTS SMS segments each."""
     blocks = [b.strip() for b in body.split("\n\n") if b.strip()]
     pieces: list[str] = []
-    for block in blocks:
-        pieces.extend(_split_block(block, more, last))
+    for index, block in enumerate(blocks):
+        # The first block (who it is for, the emergency number, the first line to call)
+        # is never split: in a longer language or in UCS-2 the numbers stay in part one.
+        pieces.extend([block] if index == 0 else _split_block(block, more, last))
     parts: list[str] = []
     current: list[str] = []
     for piece in pieces:
@@ -266,7 +266,10 @@ def paginate(body: str, *, more: str, last: str) -> list[str]:
 
 
 def _fits(text: str, more: str, last: str) -> bool:
-    return gsm.segments(f"{text}\n\n{more}\n{last}") <= MAX_SEGMENTS
+    # Measured as SMS sends it (in GSM-7; already so on SMS): on Telegram, where Welsh
+    # and Polish letters are kept, a part holds as much as an SMS part does, not the
+    # third of it that UCS-2 would leave.
+    return gsm.segments(gsm.to_gsm7(f"{text}\n\n{more}\n{last}")) <= MAX_SEGMENTS
 
 
 def _split_block(block: str, more: str, last: str) -> list[str]:

@@ -9,13 +9,19 @@ import phonenumbers
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.language import offer
+from bot.language.catalogue import LanguageError
 from bot.records.nhs_number import NhsNumberError, parse_optional
 from bot.types import Channel
 from store.models import AuditEvent, ChannelIdentity, Participant, Practitioner, Team
 
 
 class EnrolmentError(ValueError):
-    """A sentence a person can act on."""
+    """A sentence a person can act on, and the field it is about (for a form)."""
+
+    def __init__(self, message: str, field: str = "phone") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def e164(number: str, region: str) -> str:
@@ -58,6 +64,7 @@ def add_participant(
     practitioner: Practitioner | None = None,
     actor: str = "cli",
     nhs_number: str | None = None,
+    language: str | None = None,
 ) -> Participant:
     """A participant, with the channels given verified (enrolled in person)."""
     if not name.strip():
@@ -77,6 +84,11 @@ def add_participant(
     )
     session.add(participant)
     session.flush()
+    if language:
+        try:
+            offer.set_language(session, participant, team, language, actor=actor, now=now)
+        except LanguageError as exc:
+            raise EnrolmentError(str(exc), field="language") from exc
     identities = [(Channel.CONSOLE, str(participant.id)), (Channel.WEB, str(participant.id))]
     if phone:
         identities.append((Channel.SMS, e164(phone, team.region)))

@@ -8,6 +8,7 @@ from enum import StrEnum, auto
 from typing import Final
 
 from bot.help_seeking import is_help_seeking
+from bot.language.words import keyword_phrases
 
 
 class Keyword(StrEnum):
@@ -102,6 +103,11 @@ _NOT_TYPOS: Final = frozenset(
         "finisher",
     }
 )
+
+# Welsh and Polish keywords (dialogs/language/<locale>/words.yaml) work for everyone,
+# beside the English ones, which work in every language.
+for _name, _phrases in keyword_phrases().items():
+    _PHRASES[Keyword(_name)] = (*_PHRASES[Keyword(_name)], *_phrases)
 
 _EXACT: Final[dict[str, Keyword]] = {
     phrase: key for key, phrases in _PHRASES.items() for phrase in phrases

@@ -26,6 +26,7 @@ from bot.coproduction import overrides
 from bot.engine.runner import Engine
 from bot.engine.turn import Turn
 from bot.keywords import Keyword, keyword, stop_word
+from bot.language import switch as language_switch
 from bot.privacy.lock import PlanLock
 from bot.records import afterwards
 from bot.safety import RiskMatch, RiskScreen
@@ -207,6 +208,9 @@ class Router:
 
     def _route(self, turn: Turn, text: str, word: Keyword | None, risk: RiskMatch | None) -> None:
         participant = turn.participant
+        if word is None and (code := language_switch.asked_for(text)) is not None:
+            language_switch.answer(turn, code, self.engine, self.wording)  # CYMRAEG, POLSKI
+            return
         if participant.status == OPTED_OUT:
             self._opted_out(turn, word, risk)
             return

@@ -7,6 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
+from bot.language import plurals
+
 DEFAULT_LOCALE = "en"
 SUFFIX = ".txt"
 
@@ -25,6 +27,7 @@ class Wording:
             keep_trailing_newline=False,
             auto_reload=False,
         )
+        self.env.globals["plural"] = plurals.plural  # Babel's plural rules (bot/language)
         self.locales = sorted(p.name for p in self.root.iterdir() if p.is_dir())
         # (locale, name) -> the template it renders with, the fallback to DEFAULT_LOCALE
         # resolved. Templates are never reloaded (auto_reload=False); this saves the

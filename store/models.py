@@ -110,6 +110,12 @@ class Team(Base):
     out_of_hours_phone: Mapped[str | None] = mapped_column(String(32))
     # Alert kinds notified besides risk language: crisis_requested, opted_out, low_rating.
     notify_also: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
+    # The languages besides English the team offers (bot/language): {"cy": {"by": actor,
+    # "at": ISO time, "unreviewed": true}}; "unreviewed" records that an admin enabled a
+    # translation no fluent clinician had reviewed, knowing so.
+    languages: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        JSONType, default=dict, server_default="{}"
+    )
 
 
 class Practitioner(Base):

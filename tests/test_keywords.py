@@ -209,7 +209,8 @@ def test_exact_families_take_no_typo(phrase: str, key: Keyword) -> None:
     """No edit of a STOP, START, HELP, MENU... phrase is read as that keyword."""
     exact = {p for p, k in ALL_PHRASES if k is key}
     for edit in one_edits(phrase):
-        if edit.strip() not in exact:
+        # A doubled space inside a phrase of two words ("wypisz  mnie") is the phrase.
+        if " ".join(edit.split()) not in exact:
             assert keyword(edit) is not key, edit
 
 

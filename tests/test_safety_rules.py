@@ -84,21 +84,23 @@ def test_the_screen_is_loaded_once_per_process() -> None:
 def test_a_new_locale_is_data_only(tmp_path: Path) -> None:
     folder = tmp_path / "safety"
     shutil.copytree(DEFAULT_PHRASES, folder, ignore=shutil.ignore_patterns("eval"))
-    (folder / "cy").mkdir()
-    (folder / "cy" / "phrases.yaml").write_text(
-        "version: 2\nlocale: cy\nlanguage: cy\n"
+    (folder / "ga").mkdir()
+    (folder / "ga" / "phrases.yaml").write_text(
+        "version: 2\nlocale: ga\nlanguage: ga\n"
         "categories:\n"
         "  - id: suicidal_intent\n    severity: high\n"
-        '    phrases:\n      - {id: eisiau_marw, phrase: "eisiau marw"}\n',
+        '    phrases:\n      - {id: ag_iarraidh_bas, phrase: "ag iarraidh bás"}\n',
         encoding="utf-8",
     )
     screen = RiskScreen.from_file(folder)
-    assert screen.locales == ("en", "cy")
-    found = screen.match("Dw i eisiau marw", "cy")
+    assert screen.locales == ("en", "cy", "ga", "pl")
+    found = screen.match("Táim ag iarraidh bás", "ga")
     assert found is not None
-    assert found.phrase_id == "eisiau_marw"
-    assert screen.match("Dw i eisiau marw") is None  # English alone does not know it
-    assert screen.match("I want to die", "cy") is not None  # English is always screened
+    assert found.phrase_id == "ag_iarraidh_bas"
+    # Every locale is screened on every message: people write in a language that is not
+    # the one they were enrolled in (docs/clinical-safety.md, H51).
+    assert screen.match("Táim ag iarraidh bás") is not None
+    assert screen.match("I want to die", "ga") is not None  # English is always screened
 
 
 def test_a_broken_rule_names_the_file_and_the_rule(tmp_path: Path) -> None:

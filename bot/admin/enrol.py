@@ -92,6 +92,7 @@ def submit(ctx: Ctx) -> Response:
             "practitioner",
             "next_appointment",
             "nhs_number",
+            "language",
         )
     }
     now = ctx.now()
@@ -133,9 +134,10 @@ def submit(ctx: Ctx) -> Response:
                     practitioner=chosen,
                     actor=ctx.user.actor,
                     nhs_number=values["nhs_number"] or None,
+                    language=values["language"] or None,
                 )
             except EnrolmentError as exc:  # the name and NHS number were checked above
-                raise _Invalid(str(exc), "phone") from exc
+                raise _Invalid(str(exc), exc.field) from exc
             person.next_appointment = appointment
             sms = None
             if values["phone"]:

@@ -29,6 +29,14 @@ NOTICES = {
     "pin_none": "They have no PIN to reset.",
     "suggested": "Suggestion kept. Add another, or send the plan back with them.",
     "suggestions_sent": "Sent back with your suggestions. They get them one at a time and decide.",
+    "languages": "Team languages saved.",
+    "language": "Language saved. Their next message is in it.",
+    "language_not_offered": "Not saved: their team does not offer that language. An admin can "
+    "enable it on the team's page.",
+    "language_admin_only": "Not enabled: only an admin can enable a translation that a fluent "
+    "clinician has not reviewed.",
+    "language_unacknowledged": "Not enabled: tick the box to say you know the translation has "
+    "not been reviewed by a fluent clinician.",
     "already": "Someone has already reviewed that version; this is how it stands now.",
 }
 

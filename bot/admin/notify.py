@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import gsm, outbox
+from bot import outbox
 from bot.admin.sections import plan_name
+from bot.engine import readback
 from bot.schedule import local
 from bot.types import Channel
 from bot.wording import Wording
@@ -18,7 +19,6 @@ from store.models import ChannelIdentity, Participant, Team
 
 PREFERENCE = (Channel.SMS, Channel.WHATSAPP, Channel.TELEGRAM, Channel.WEB)
 MAX_CHANGES = 6
-MAX_SEGMENTS = 2
 QUOTE = 40
 
 
@@ -91,7 +91,7 @@ def approved_changed(
             participant.locale,
             **_context(participant, kind, changes=changes[:keep], more=len(changes) - keep),
         )
-        if gsm.segments(text) <= MAX_SEGMENTS:
+        if readback.fits(text):  # two segments, or as much room in Welsh or Polish
             break
     return text
 

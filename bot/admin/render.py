@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.admin.diff import merged
 from bot.admin.sections import SECTION_TITLES, plan_name
+from bot.language import catalogue, offer
 from bot.records.nhs_number import shown
 
 
@@ -71,6 +72,8 @@ class Pages:
             str(entry.get("text", "")), entry.get("phone")
         )
         self.env.filters["merged"] = lambda was, text: merged(str(was), str(text))
+        self.env.globals["languages"] = catalogue.languages  # bot/language
+        self.env.globals["offered"] = offer.offered
         self.css = (templates_dir / "admin" / "admin.css").read_bytes()
 
     def render(self, template: str, /, **context: Any) -> str:

@@ -9,6 +9,8 @@ from bot import plans
 from bot.coproduction import actions as coproduction
 from bot.engine.turn import Turn
 from bot.schedule import adjust
+from bot.schedule.local import hhmm
+from bot.schedule.rhythm import Rhythm
 from bot.staff.notify import LOW_RATING, raise_alert
 from bot.supporters.choosing import ACTIONS as SUPPORTER_ACTIONS
 from store.models import Alert, Conversation
@@ -87,24 +89,34 @@ def _check_rating(turn: Turn, conv: Conversation, plan: str | None) -> None:
     conv.data = data
 
 
-def _remember_rhythm(conv: Conversation, described: str | None) -> None:
+def _remember_rhythm(conv: Conversation, rhythm: Rhythm | None) -> None:
     data = plans.copy_json(conv.data or {})
-    data.setdefault("answers", {})["rhythm"] = described
+    answers = data.setdefault("answers", {})
+    answers["rhythm"] = rhythm.describe() if rhythm else None
+    # The same, as parts, for the templates of languages other than English to say.
+    answers["rhythm_of"] = (
+        {
+            "every": rhythm.every_days,
+            "days": sorted(rhythm.weekdays),
+            "from": hhmm(rhythm.window_start),
+            "to": hhmm(rhythm.window_end),
+        }
+        if rhythm
+        else None
+    )
     conv.data = data
 
 
 def _describe_rhythm(turn: Turn, conv: Conversation, plan: str | None) -> None:
-    rhythm = adjust.current(turn.session, turn.participant.id)
-    _remember_rhythm(conv, rhythm.describe() if rhythm else None)
+    _remember_rhythm(conv, adjust.current(turn.session, turn.participant.id))
 
 
 def _rhythm_often(turn: Turn, conv: Conversation, plan: str | None) -> None:
-    _remember_rhythm(conv, adjust.more_often(turn.session, turn.participant, turn.now).describe())
+    _remember_rhythm(conv, adjust.more_often(turn.session, turn.participant, turn.now))
 
 
 def _rhythm_less(turn: Turn, conv: Conversation, plan: str | None) -> None:
-    rhythm = adjust.less_often(turn.session, turn.participant, turn.now)
-    _remember_rhythm(conv, rhythm.describe() if rhythm else None)
+    _remember_rhythm(conv, adjust.less_often(turn.session, turn.participant, turn.now))
 
 
 def _rhythm_week_off(turn: Turn, conv: Conversation, plan: str | None) -> None:

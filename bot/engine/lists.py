@@ -16,6 +16,7 @@ from bot.engine.compiler import CompiledDialog
 from bot.engine.listwords import ListWord, is_nod, parse_list_word
 from bot.engine.spec import AnswerKind, ItemKind, StateSpec
 from bot.engine.turn import Turn
+from bot.language import words
 from bot.wording import Wording
 from store.models import Conversation
 
@@ -89,23 +90,24 @@ class ListSteps:
         if phase == "contact_confirm":
             self._contact_confirm(turn, conv, state, text, in_list=True)
             return
+        said = words.for_list(text, loc)  # "dyna ni" ends a list; the item stays as sent
         if phase is not None:
             self._set_phase(conv, None)
-            if phase == "confirming" and answers.parse_yes_no(text).value is True:
+            if phase == "confirming" and answers.parse_yes_no(said).value is True:
                 self.done(turn, conv)  # a read-back from before lists kept at DONE
                 return
-        remove = answers.parse_remove(text)
+        remove = answers.parse_remove(said)
         if remove is not None:
             self._remove_item(turn, conv, remove)
             return
-        if is_nod(text):
+        if is_nod(said):
             # "ok", "yes", "thanks" are nods, not items: ask again (briefly, once started).
             if self._items(conv):
                 turn.say(self.wording.render("answers/list_nod", loc))
             else:
                 turn.say(self._prompt(turn, conv, state))
             return
-        word = parse_list_word(text)
+        word = parse_list_word(said)
         if word is ListWord.DONE:
             self.done(turn, conv)
             return
@@ -209,12 +211,13 @@ class ListSteps:
     def _contact_confirm(
         self, turn: Turn, conv: Conversation, state: StateSpec, text: str, *, in_list: bool
     ) -> None:
-        if in_list and parse_list_word(text) is not None:
+        loc = turn.participant.locale
+        if in_list and parse_list_word(words.for_list(text, loc)) is not None:
             self.done(turn, conv)  # "that's it" while a contact waits: it is kept (H21)
             return
         data = self._data(conv)
         pending = str(data.get("pending", ""))
-        yes_no = answers.parse_yes_no(text)
+        yes_no = answers.parse_yes_no(words.for_parser(text, loc, "yes_no"))
         if yes_no.ok:
             data.pop("phase", None)
             data.pop("pending", None)

@@ -17,6 +17,7 @@ from bot.engine.lists import ListSteps
 from bot.engine.names import parse_name
 from bot.engine.spec import AnswerKind, StateSpec
 from bot.engine.turn import Turn
+from bot.language import words
 from bot.wording import Wording
 from store.models import Conversation
 
@@ -115,7 +116,7 @@ class Engine(ListSteps):
         data = self._data(conv)
         held = str(data.pop("held", ""))
         conv.data = data
-        choice = parse_hold(text)
+        choice = parse_hold(words.for_hold(text, turn.participant.locale))
         if choice is HoldChoice.KEEP and self._state(conv).answer in _KEEPABLE:
             self.answer(turn, conv, held)
             return True
@@ -335,6 +336,7 @@ class Engine(ListSteps):
         turn.say(self.wording.render(template, loc, kind=state.answer.value))
 
     def _parse(self, turn: Turn, state: StateSpec, kind: AnswerKind, text: str) -> answers.Parsed:
+        text = words.for_parser(text, turn.participant.locale, kind.value)  # "ie" is "yes"
         if kind is AnswerKind.YES_NO:
             return answers.parse_yes_no(text)
         if kind is AnswerKind.SCALE:

@@ -12,9 +12,11 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import simplemma
 from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
@@ -40,6 +42,31 @@ class Dictionary:
         return cls({word: float(count or 1) for word, _, count in pairs if word})
 
 
+class KnownForms(Mapping[str, float]):
+    """Every word form simplemma's dictionary holds for a language, as known words (for a
+    language without a frequency list: Welsh, Polish). It knows no frequencies, so every
+    form counts once, and it lists none: nothing is learned from its order."""
+
+    def __init__(self, language: str) -> None:
+        self._language = language
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and simplemma.is_known(
+            word, lang=self._language, low_memory=self._language in _LOW_MEMORY
+        )
+
+    def __getitem__(self, word: str) -> float:
+        if word in self:
+            return 1.0
+        raise KeyError(word)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 class Lexicon:
     def __init__(
         self,
@@ -52,6 +79,10 @@ class Lexicon:
     ) -> None:
         self._language = language
         self._known = dictionary.counts
+        # Without a frequency list (Welsh, Polish), a word is moved onto a rule's word only
+        # by a thumb slip or by its missing accents ("zyc" is "żyć"): a Welsh "gwallt" is
+        # never read as the Polish "gwałt" (every locale screens every message).
+        self._slips_only = isinstance(dictionary.counts, KnownForms)
         self._textspeak = {k: tuple(v.split()) for k, v in textspeak.items()}
         self._spellings = dict(spellings)
         self._short = frozenset(short_words)
@@ -167,6 +198,9 @@ class Lexicon:
         )
         if len(word) == 3:
             found = likely
+        if self._slips_only:
+            bare = _unaccented(word)
+            found = [t for t in found if _slip(word, t) or _unaccented(t) == bare]
         chosen = likely or found
         return chosen[0] if chosen else None
 
@@ -234,8 +268,19 @@ def _dropped(typed: str, word: str) -> bool:
     )
 
 
+def _unaccented(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.replace("ł", "l"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# simplemma's Polish dictionary is 3.6 million forms: read whole it costs ~400 MB and
+# seconds at start-up; its low-memory reader looks words up in the packed file instead.
+# English keeps the fast reader it always had.
+_LOW_MEMORY: Final = frozenset({"cy", "pl"})
+
+
 def _lemma(word: str, language: str) -> str:
-    return simplemma.lemmatize(word, lang=language).lower()
+    return simplemma.lemmatize(word, lang=language, low_memory=language in _LOW_MEMORY).lower()
 
 
 def _inflect(lemma: str) -> set[str]:

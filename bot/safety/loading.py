@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.safety import files
 from bot.safety.files import bad
-from bot.safety.lexicon import Dictionary, Lexicon
+from bot.safety.lexicon import Dictionary, KnownForms, Lexicon
 from bot.safety.patterns import (
     Alt,
     PatternError,
@@ -51,8 +51,11 @@ _RULE_KEYS = frozenset({"unless", "severity", "negation"})
 
 @functools.cache
 def _dictionary(where: str, base: Path, most: int) -> Dictionary:
-    """ "package:file" (a word list shipped with a library) or a file beside the rules."""
+    """ "package:file" (a word list shipped with a library), "simplemma:<language>" (the
+    word forms of the lemmatiser's dictionary) or a file beside the rules."""
     package, _, name = where.partition(":")
+    if package == "simplemma":
+        return Dictionary(KnownForms(name))
     if name:
         with importlib.resources.as_file(importlib.resources.files(package) / name) as path:
             return Dictionary.read(path, most)

@@ -2,7 +2,7 @@
 
 It reads the locale folders of dialogs/safety/ (one phrases.yaml each) and the
 reviewed emoji table beside them, once per process. A message is screened against
-the person's locale and English together, since people switch.
+the person's locale, English and every other locale together, since people switch.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class RiskScreen:
         return sum(len(book.rules) for book in self._books.values())
 
     def match(self, text: str, locale: str | None = None) -> RiskMatch | None:
-        """The risk found in `text`, in the person's locale first, then English."""
+        """The risk found in `text`, in the person's locale first, then English, then the
+        other locales."""
         if self._alone is not None and (emoji := self._characters.only_emoji(text)):
             weight = sum(self._alone.weights.get(word, 0) for word in emoji)
             if weight >= self._alone.at_least:
@@ -70,7 +71,9 @@ class RiskScreen:
         words = self._characters.words(text)
         if not words:
             return None
-        for code in dict.fromkeys((locale or ENGLISH, ENGLISH)):
+        # The person's language, English, then every other: people switch, and a Polish
+        # speaker still enrolled in English writes in Polish (docs/clinical-safety.md, H51).
+        for code in dict.fromkeys((locale or ENGLISH, ENGLISH, *self._books)):
             book = self._books.get(code)
             if book is not None and (found := book.find(words)) is not None:
                 return found
