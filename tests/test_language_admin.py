@@ -84,7 +84,7 @@ def test_the_participant_page_sets_and_shows_the_language(world: World) -> None:
     assert "Atebwch gyda rhif" in world.say("alex", "DEWISLEN")
     pat.get(f"/admin/participants/{alex}")
     assert "DEWISLEN" in pat.text
-    assert "Conversation" in pat.text
+    assert "Latest messages" in pat.text
 
 
 def test_enrolling_in_welsh_sends_the_invitation_in_welsh(world: World) -> None:

@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,7 +124,9 @@ def test_enrolled_by_qr_code_then_a_63016_handled(processes: Processes, db_url: 
         with db.write() as session:
             person = session.get(Participant, int(pid[1]))
             assert person is not None
-            notify.queue(session, person, "Your plan was approved today.", person.created_at)
+            # Queued at midday yesterday: outside their quiet hours whenever the test runs.
+            midday = (datetime.now(UTC) - timedelta(days=1)).replace(hour=12, minute=0)
+            notify.queue(session, person, "Your plan was approved today.", midday)
         worked = processes.touchpoint("worker", "--once")
         assert worked.returncode == 0, worked.stderr
         [free] = processes.twilio.sent

@@ -25,6 +25,10 @@ from store.models import Practitioner
 
 MAX_NAME = 120
 SHOWN_FOR = 600  # seconds the enrolled page can be reloaded
+_NO_WAY = {  # by whether WhatsApp is offered
+    False: "Give a mobile number for SMS, or tick Telegram, or both.",
+    True: "Give a mobile number for SMS, or tick Telegram or WhatsApp.",
+}
 _TITLES = ("Enrolled", "Telegram link", "WhatsApp link")
 _SHOWN = re.compile(
     r"(?P<pid>\d+)\.(?P<sms>[01])\.(?P<kind>[012])\."
@@ -104,7 +108,7 @@ def submit(ctx: Ctx) -> Response:
         telegram = values["telegram"] == "yes" and bool(ctx.admin.settings.telegram_bot_username)
         whatsapp = values["whatsapp"] == "yes" and bool(ctx.admin.settings.twilio_whatsapp_from)
         if not values["phone"] and not telegram and not whatsapp:
-            raise _Invalid("Give a mobile number for SMS, or tick Telegram or WhatsApp.", "phone")
+            raise _Invalid(_NO_WAY[bool(ctx.admin.settings.twilio_whatsapp_from)], "phone")
         try:
             appointment = (
                 date.fromisoformat(values["next_appointment"])
