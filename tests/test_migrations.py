@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from bot.assistant import load_service
+from bot.enrolment import add_participant, get_or_create_team
+from bot.settings import PROJECT_ROOT
 from store.db import (
     SCHEMA_HEAD,
     Database,
@@ -21,7 +25,9 @@ from store.db import (
     create_db_engine,
     upgrade,
 )
-from store.models import Base
+from store.models import Base, Participant
+
+DIALOGS = PROJECT_ROOT / "dialogs"
 
 
 def _differences(url: str) -> list[object]:
@@ -94,3 +100,34 @@ def test_downgrade_to_the_first_revision_and_back(tmp_path: Path) -> None:
     assert "practitioner" in tables
     upgrade(url)
     assert _differences(url) == []
+
+
+def test_a_database_with_people_in_it_goes_down_and_up_again(tmp_path: Path) -> None:
+    """SQLite changes a table by rebuilding it; with rows pointing at the team (people,
+    their messages), that must neither fail on the foreign keys nor lose a row."""
+    url = f"sqlite:///{tmp_path / 'lived-in.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        with db.write() as session:
+            team = get_or_create_team(session, "Riverside", load_service(DIALOGS))
+            person = add_participant(
+                session, name="Sam", team=team, now=datetime.now(UTC), phone="+447400123456"
+            )
+            pid = person.id
+    finally:
+        db.dispose()
+    command.downgrade(alembic_config(url), "0001")
+    upgrade(url)
+    assert _differences(url) == []
+    db = Database(url)
+    try:
+        with db.read() as session:
+            person = session.get(Participant, pid)
+            assert person is not None
+            assert person.display_name == "Sam"
+            assert person.team.name == "Riverside"
+            assert session.execute(text("PRAGMA foreign_key_check")).all() == []
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        db.dispose()

@@ -21,7 +21,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgres
 
 def upgrade() -> None:
     with op.batch_alter_table('team') as batch:
-        batch.add_column(sa.Column('languages', JSON, server_default=sa.text("'{}'"), nullable=False))
+        batch.add_column(sa.Column('languages', JSON, server_default='{}', nullable=False))
 
 
 def downgrade() -> None:
