@@ -218,9 +218,29 @@ Index(
 )
 Index("ix_participant_team_quiet", Participant.team_id, Participant.last_inbound_at)
 Index("ix_participant_practitioner_quiet", Participant.practitioner_id, Participant.last_inbound_at)
-Index("ix_participant_asked", Participant.last_asked_at)
-Index("ix_participant_team_asked", Participant.team_id, Participant.last_asked_at)
-Index("ix_participant_practitioner_asked", Participant.practitioner_id, Participant.last_asked_at)
+# The dashboard's "no reply" list: only those asked since they last wrote are indexed, so
+# the list is read from a few entries, not by checking every person a team ever asked.
+_UNANSWERED = text("last_inbound_at IS NULL OR last_inbound_at < last_asked_at")
+Index(
+    "ix_participant_unanswered",
+    Participant.last_asked_at,
+    sqlite_where=_UNANSWERED,
+    postgresql_where=_UNANSWERED,
+)
+Index(
+    "ix_participant_team_unanswered",
+    Participant.team_id,
+    Participant.last_asked_at,
+    sqlite_where=_UNANSWERED,
+    postgresql_where=_UNANSWERED,
+)
+Index(
+    "ix_participant_practitioner_unanswered",
+    Participant.practitioner_id,
+    Participant.last_asked_at,
+    sqlite_where=_UNANSWERED,
+    postgresql_where=_UNANSWERED,
+)
 
 
 class ChannelIdentity(Base):

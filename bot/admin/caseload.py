@@ -29,6 +29,7 @@ from bot.admin.context import PRACTITIONER, Ctx, Who
 from store.models import Alert, Participant, Plan, PlanVersion, name_key
 
 PAGE_SIZE = 20
+COUNT_CAP = 1_000  # people counted exactly; past it the page says "more than"
 SORTS = {"attention": "What needs attention", "name": "Name", "quiet": "Longest without a reply"}
 _LAST = "\U0010ffff"  # sorts after every character: key <= name_key < key + _LAST is a prefix
 
@@ -195,10 +196,12 @@ def show(ctx: Ctx) -> Response:
         after = None
         if after_id is not None:
             after = session.scalars(listed.where(Participant.id == after_id)).one_or_none()
+        # Counted up to a cap: past it "more than 1,000" says as much, and a trust's
+        # whole caseload is not walked on every view (docs/performance.md).
         total = int(
             session.scalar(
                 select(func.count()).select_from(
-                    listed.with_only_columns(Participant.id).subquery()
+                    listed.with_only_columns(Participant.id).limit(COUNT_CAP + 1).subquery()
                 )
             )
             or 0
@@ -220,6 +223,7 @@ def show(ctx: Ctx) -> Response:
             sort=sort,
             sorts=SORTS,
             total=total,
+            count_cap=COUNT_CAP,
             first_link=ctx.path("/participants", q=search, sort=sort) if first else None,
             next_link=ctx.path("/participants", q=search, sort=sort, **more) if more else None,
         )

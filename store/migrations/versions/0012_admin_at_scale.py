@@ -26,9 +26,13 @@ PARTICIPANT_INDEXES = {
     'ix_participant_quiet': ['last_inbound_at', 'id'],
     'ix_participant_team_quiet': ['team_id', 'last_inbound_at'],
     'ix_participant_practitioner_quiet': ['practitioner_id', 'last_inbound_at'],
-    'ix_participant_asked': ['last_asked_at'],
-    'ix_participant_team_asked': ['team_id', 'last_asked_at'],
-    'ix_participant_practitioner_asked': ['practitioner_id', 'last_asked_at'],
+}
+# The dashboard's "no reply" list: only people asked since they last wrote are indexed.
+UNANSWERED = sa.text('last_inbound_at IS NULL OR last_inbound_at < last_asked_at')
+UNANSWERED_INDEXES = {
+    'ix_participant_unanswered': ['last_asked_at'],
+    'ix_participant_team_unanswered': ['team_id', 'last_asked_at'],
+    'ix_participant_practitioner_unanswered': ['practitioner_id', 'last_asked_at'],
 }
 OTHER_INDEXES = {
     'ix_alert_acknowledged': ('alert', ['acknowledged_at', 'participant_id']),
@@ -73,6 +77,15 @@ def upgrade() -> None:
         op.create_index(name, 'participant', columns, unique=False)
     for name, (table, columns) in OTHER_INDEXES.items():
         op.create_index(name, table, columns, unique=False)
+    for name, columns in UNANSWERED_INDEXES.items():
+        op.create_index(
+            name,
+            'participant',
+            columns,
+            unique=False,
+            sqlite_where=UNANSWERED,
+            postgresql_where=UNANSWERED,
+        )
     op.create_index(
         'ix_participant_unassigned',
         'participant',
@@ -105,7 +118,7 @@ def downgrade() -> None:
     op.drop_index('ix_participant_unassigned', table_name='participant')
     for name, (table, _columns) in OTHER_INDEXES.items():
         op.drop_index(name, table_name=table)
-    for name in PARTICIPANT_INDEXES:
+    for name in [*PARTICIPANT_INDEXES, *UNANSWERED_INDEXES]:
         op.drop_index(name, table_name='participant')
     with op.batch_alter_table('participant') as batch:
         batch.drop_column('last_asked_at')
