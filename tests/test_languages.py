@@ -141,6 +141,16 @@ def test_the_safety_message_puts_the_numbers_first_within_three_parts(locale: st
         ("cofnij", Keyword.UNDO),
         ("chleb i masło", None),
         ("bara brith", None),
+        # Asking for help in Welsh or Polish, as a whole message, is CRISIS...
+        ("Dwi angen help", Keyword.CRISIS),
+        ("Ffoniwch fi", Keyword.CRISIS),
+        ("fy nghynllun argyfwng", Keyword.CRISIS),
+        ("mój plan kryzysowy", Keyword.CRISIS),
+        ("Pilnie potrzebuję pomocy", Keyword.CRISIS),
+        ("zadzwońcie do mnie", Keyword.CRISIS),
+        # ...and words that merely contain it are an answer.
+        ("dw i angen help gyda fy nhŷ", None),
+        ("pomoc z mieszkaniem", None),
     ],
 )
 def test_keywords_of_every_language_beside_english(text: str, expected: Keyword | None) -> None:
