@@ -1,11 +1,14 @@
-"""Starting real Touchpoint processes in tests: a free port, and waiting for /healthz."""
+"""Starting real Touchpoint processes in tests: a free port, a command run to its end, a
+`serve` started with its output in a log, and waiting for /healthz."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -35,3 +38,43 @@ def wait_healthy(
             pass
         time.sleep(0.1)
     raise AssertionError(f"serve did not become healthy:\n{output()}")
+
+
+def touchpoint(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`touchpoint ARGS` run to its end in `folder`, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def start_serve(
+    folder: Path, env: dict[str, str], port: int, *extra: str
+) -> tuple[subprocess.Popen[bytes], Callable[[], str]]:
+    """`touchpoint serve` on 127.0.0.1:`port`, its output in a log of `folder`; the
+    process, and a way to read what it printed."""
+    log = folder / f"serve-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *extra,
+            ],
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return process, lambda: log.read_text(errors="replace")

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +42,8 @@ from tests.channel_helpers import (
     replies_of,
     sms_form,
 )
-from tests.processes import free_port, wait_healthy
+from tests.processes import free_port, start_serve, wait_healthy
+from tests.processes import touchpoint as run_touchpoint
 
 pytestmark = pytest.mark.slow
 
@@ -59,40 +60,7 @@ class Server:
     folder: Path
 
     def touchpoint(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-
-def _start(
-    folder: Path, env: dict[str, str], port: int, *extra: str
-) -> tuple[subprocess.Popen[bytes], Callable[[], str]]:
-    log = folder / f"serve-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *extra,
-            ],
-            cwd=folder,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return process, lambda: log.read_text(errors="replace")
+        return run_touchpoint(self.folder, self.env, *args)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -115,7 +83,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TELEGRAM_API_BASE_URL": f"{telegram.url}/bot",
         }
-        process, output = _start(tmp_path, env, port)
+        process, output = start_serve(tmp_path, env, port)
         db = Database(db_url)
         try:
             wait_healthy(url, process, output)
@@ -286,19 +254,19 @@ def _refused(db_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedPro
     )
 
 
-def test_twilio_without_its_auth_token_does_not_start(db_url: str, tmp_path: Path) -> None:
+def test_twilio_without_its_auth_token_does_notstart_serve(db_url: str, tmp_path: Path) -> None:
     result = _refused(db_url, tmp_path, TWILIO_ACCOUNT_SID=ACCOUNT_SID)
     assert result.returncode == 2
     assert "TWILIO_AUTH_TOKEN is not set" in result.stderr
 
 
-def test_telegram_without_its_secret_does_not_start(db_url: str, tmp_path: Path) -> None:
+def test_telegram_without_its_secret_does_notstart_serve(db_url: str, tmp_path: Path) -> None:
     result = _refused(db_url, tmp_path, TELEGRAM_BOT_TOKEN=BOT_TOKEN)
     assert result.returncode == 2
     assert "TELEGRAM_WEBHOOK_SECRET is not set" in result.stderr
 
 
-def test_a_database_that_is_not_set_up_does_not_start(tmp_path: Path) -> None:
+def test_a_database_that_is_not_set_up_does_notstart_serve(tmp_path: Path) -> None:
     result = _refused(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
     assert result.returncode == 2
     assert "touchpoint db upgrade" in result.stderr
@@ -307,7 +275,7 @@ def test_a_database_that_is_not_set_up_does_not_start(tmp_path: Path) -> None:
 def test_no_channel_configured_starts_with_two_workers(db_url: str, tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process, output = _start(tmp_path, process_env(db_url), port, "--workers", "2")
+    process, output = start_serve(tmp_path, process_env(db_url), port, "--workers", "2")
     try:
         wait_healthy(url, process, output)
         form = sms_form("hello", "SM" + "1" * 32)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,8 @@ from bot.fakes.whatsapp import inbound_whatsapp_form
 from store.db import Database
 from store.models import Alert, Message, Participant
 from tests.channel_helpers import ACCOUNT_SID, AUTH_TOKEN, replies_of
-from tests.processes import free_port, wait_healthy
+from tests.processes import free_port, start_serve, wait_healthy
+from tests.processes import touchpoint as run_touchpoint
 from tests.whatsapp_support import NOTICE_SID, WA_PHONE, WA_SENDER
 
 pytestmark = pytest.mark.slow
@@ -42,15 +42,7 @@ class Processes:
     twilio: FakeTwilio
 
     def touchpoint(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_touchpoint(self.folder, self.env, *args)
 
     def send(self, text: str) -> list[str]:
         sid = "SM" + uuid.uuid4().hex
@@ -78,17 +70,9 @@ def processes(db_url: str, tmp_path: Path) -> Iterator[Processes]:
             TWILIO_WHATSAPP_FROM=WA_SENDER,
             TWILIO_WHATSAPP_TEMPLATE_NOTICE=NOTICE_SID,
         )
-        log = tmp_path / "serve.log"
-        with log.open("wb") as out:
-            serve = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-                cwd=tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        serve, output = start_serve(tmp_path, env, port)
         try:
-            wait_healthy(url, serve, lambda: log.read_text(errors="replace"))
+            wait_healthy(url, serve, output)
             yield Processes(url, env, tmp_path, twilio)
         finally:
             serve.terminate()

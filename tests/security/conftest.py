@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from store.models import Practitioner
 from tests.admin_support import PASSWORD, Browser
 from tests.channel_helpers import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, TWILIO_NUMBER, WEBHOOK_SECRET
 from tests.conftest import _pg_admin, _pg_url
-from tests.processes import free_port, wait_healthy
+from tests.processes import free_port, start_serve, wait_healthy
+from tests.processes import touchpoint as run_touchpoint
 
 METRICS_TOKEN = "metrics-" + "k" * 32
 PROXY = "127.0.0.2"  # TOUCHPOINT_TRUSTED_PROXIES names it; tests connect from it to be "the proxy"
@@ -78,15 +78,7 @@ class Served:
         return browser
 
     def touchpoint(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_touchpoint(self.folder, self.env, *args)
 
     def practitioner(self, role: str = "practitioner", *, team: str = "") -> tuple[int, str]:
         """A new practitioner (with PASSWORD) in a team of their own unless `team` is
@@ -183,19 +175,10 @@ def served(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TELEGRAM_API_BASE_URL": f"{telegram.url}/bot",
         }
-        log = folder / "serve.log"
-        command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", *command],
-                cwd=folder,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        process, output = start_serve(folder, env, port, "--workers", "2")
         db = Database(database)
         try:
-            wait_healthy(url, process, lambda: log.read_text(errors="replace"))
+            wait_healthy(url, process, output)
             yield Served(url, db, env, folder, twilio, telegram)
         finally:
             process.terminate()
