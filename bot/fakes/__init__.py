@@ -64,6 +64,19 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def twilio_error(status: int, code: int, message: str) -> Response:
+    """An error as Twilio's REST API answers it (its code, and where it is explained)."""
+    return Response(
+        status,
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+    )
+
+
 @dataclass(frozen=True)
 class Fault:
     status: int | None = None  # answer with this error status instead of handling

@@ -20,7 +20,7 @@ import httpx
 import phonenumbers
 from twilio.request_validator import RequestValidator
 
-from bot.fakes import FakeServer, Fault, ReceivedRequest, Response
+from bot.fakes import FakeServer, Fault, ReceivedRequest, Response, twilio_error
 from bot.fakes.whatsapp import WHATSAPP, FakeWhatsApp
 
 API_VERSION = "2010-04-01"
@@ -160,18 +160,6 @@ def status_callback_form(
     return form
 
 
-def _error(status: int, code: int, message: str) -> Response:
-    return Response(
-        status,
-        {
-            "code": code,
-            "message": message,
-            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status,
-        },
-    )
-
-
 def _now() -> str:
     return format_datetime(datetime.now(UTC).replace(microsecond=0))
 
@@ -265,27 +253,29 @@ class FakeTwilio(FakeServer[SentSms]):
 
     def _fault_body(self, fault: Fault) -> Response:
         status = fault.status or 500
-        return _error(status, 20000 + status, HTTPStatus(status).phrase)
+        return twilio_error(status, 20000 + status, HTTPStatus(status).phrase)
 
     def _handle(self, request: ReceivedRequest) -> Response:
         if not self._authorized(request.headers.get("authorization", "")):
-            response = _error(401, 20003, "Authenticate")
+            response = twilio_error(401, 20003, "Authenticate")
             response.body["detail"] = "Your AccountSid or AuthToken was incorrect."
             return Response(401, response.body, {"WWW-Authenticate": 'Basic realm="Twilio API"'})
         match = _MESSAGES.fullmatch(request.path)
         if match is None or match[1] != self.account_sid:
-            return _error(404, 20404, f"The requested resource {request.path} was not found")
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
         if match[2] is not None and request.method == "GET":
             with self._messages_lock:
                 resource = self._messages.get(match[2])
             if resource is None:
-                return _error(404, 20404, f"The requested resource {request.path} was not found")
+                return twilio_error(
+                    404, 20404, f"The requested resource {request.path} was not found"
+                )
             return Response(200, dict(resource))
         if match[2] is None and request.method == "POST":
             return self._create(request)
         if match[2] is None and request.method == "GET":
             return self._list(request)
-        return _error(405, 20004, "Method not allowed")
+        return twilio_error(405, 20004, "Method not allowed")
 
     def _authorized(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")
@@ -309,19 +299,19 @@ class FakeTwilio(FakeServer[SentSms]):
         body = form.get("Body", "")
         media = tuple(value for name, value in pairs if name == "MediaUrl")
         if not to:
-            return _error(400, 21604, "A 'To' phone number is required.")
+            return twilio_error(400, 21604, "A 'To' phone number is required.")
         if from_ is None and service is None:
-            return _error(400, 21603, "A 'From' phone number is required.")
+            return twilio_error(400, 21603, "A 'From' phone number is required.")
         if not body and not media:
-            return _error(400, 21602, "Message body is required.")
+            return twilio_error(400, 21602, "Message body is required.")
         if len(body) > _MAX_BODY:
-            return _error(
+            return twilio_error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
             )
         if not _E164.fullmatch(to) or to == INVALID_NUMBER:
-            return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+            return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if from_ is not None and self._from_numbers is not None and from_ not in self._from_numbers:
-            return _error(
+            return twilio_error(
                 400,
                 21606,
                 f"The From phone number {from_} is not a valid, SMS-capable inbound phone "
@@ -330,7 +320,7 @@ class FakeTwilio(FakeServer[SentSms]):
         with self._messages_lock:
             unsubscribed = to in self._opted_out
         if unsubscribed:
-            return _error(400, 21610, "Attempt to send to unsubscribed recipient")
+            return twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
 
         sid = new_sid("MM" if media else "SM")
         resource = self._resource(sid, to, from_, body, service, len(media))

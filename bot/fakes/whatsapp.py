@@ -8,23 +8,11 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.fakes import Response
+from bot.fakes import Response, twilio_error
 
 WHATSAPP = "whatsapp:"
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = 63016
-
-
-def _error(status: int, code: int, message: str) -> Response:
-    return Response(
-        status,
-        {
-            "code": code,
-            "message": message,
-            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status,
-        },
-    )
 
 
 class FakeWhatsApp:
@@ -58,27 +46,27 @@ class FakeWhatsApp:
     ) -> Response | tuple[str, int | None]:
         """An error to answer with; or the body to store and the error it fails with later."""
         if not (to.startswith(WHATSAPP) and from_.startswith(WHATSAPP)):
-            return _error(400, 63007, "Both To and From must be whatsapp: addresses.")
+            return twilio_error(400, 63007, "Both To and From must be whatsapp: addresses.")
         if from_ not in self.senders:
-            return _error(
+            return twilio_error(
                 400, 63007, f"Twilio could not find a Channel with the From address {from_}"
             )
         content = form.get("ContentSid")
         if content is not None:
             if content not in self.templates:
-                return _error(400, 21655, "The ContentSid is Invalid.")
+                return twilio_error(400, 21655, "The ContentSid is Invalid.")
             try:
                 variables = json.loads(form.get("ContentVariables") or "{}")
             except ValueError:
-                return _error(400, 21656, "The ContentVariables Parameter is invalid.")
+                return twilio_error(400, 21656, "The ContentVariables Parameter is invalid.")
             if not isinstance(variables, dict):
-                return _error(400, 21656, "The ContentVariables Parameter is invalid.")
+                return twilio_error(400, 21656, "The ContentVariables Parameter is invalid.")
             return f"[template {content}]", None
         body = form.get("Body", "")
         if not body:
-            return _error(400, 21602, "Message body is required.")
+            return twilio_error(400, 21602, "Message body is required.")
         if len(body) > 1600:
-            return _error(400, 21617, "The message body exceeds the 1600 character limit.")
+            return twilio_error(400, 21617, "The message body exceeds the 1600 character limit.")
         return body, None if self.window_open(to) else OUTSIDE_WINDOW
 
 
