@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,7 @@ LEAD = "team_lead"
 ADMIN = "admin"
 ROLES = (PRACTITIONER, LEAD, ADMIN)
 ROLE_NAMES = {PRACTITIONER: "Practitioner", LEAD: "Team lead", ADMIN: "Administrator"}
+SHOWN_FOR = 600  # seconds a page reached by redirect_showing can be reloaded
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,17 @@ class Ctx:
 
     def redirect_url(self, url: str) -> Response:
         return self._finish(RedirectResponse(url, status_code=303))
+
+    def redirect_showing(self, name: str, value: str, path: str) -> Response:
+        """Post/redirect/get for what is shown once (a new link, a temporary password):
+        `value` rides to `path` in a short-lived HTTP-only cookie, so a reload of that page
+        shows it again and never repeats the POST. Read there with `shown`."""
+        self.set_cookie(self.admin.cookie(name), value, SHOWN_FOR)
+        return self.redirect(path)
+
+    def shown(self, name: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """What `redirect_showing` carried under `name`, if it is still there and whole."""
+        return pattern.fullmatch(self.request.cookies.get(self.admin.cookie(name), ""))
 
     def set_cookie(self, name: str, value: str, max_age: int | None = None) -> None:
         self.cookies_out.append((name, value, max_age))

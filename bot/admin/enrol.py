@@ -24,7 +24,6 @@ from bot.types import Channel
 from store.models import Practitioner
 
 MAX_NAME = 120
-SHOWN_FOR = 600  # seconds the enrolled page can be reloaded
 _NO_WAY = {  # by whether WhatsApp is offered
     False: "Give a mobile number for SMS, or tick Telegram, or both.",
     True: "Give a mobile number for SMS, or tick Telegram or WhatsApp.",
@@ -175,15 +174,13 @@ def _show_once(
     token = link.rsplit("=", 1)[1] if link else ""
     wa_token = wa_link.rsplit("%20", 1)[1] if wa_link else ""
     kind = _TITLES.index(title)
-    ctx.set_cookie(
-        ctx.admin.cookie("enrolled"), f"{pid}.{int(sms)}.{kind}.{token}.{wa_token}", SHOWN_FOR
-    )
-    return ctx.redirect(f"/participants/{pid}/enrolled")
+    value = f"{pid}.{int(sms)}.{kind}.{token}.{wa_token}"
+    return ctx.redirect_showing("enrolled", value, f"/participants/{pid}/enrolled")
 
 
 def enrolled(ctx: Ctx) -> Response:
     pid = int(ctx.param("pid"))
-    shown = _SHOWN.fullmatch(ctx.request.cookies.get(ctx.admin.cookie("enrolled"), ""))
+    shown = ctx.shown("enrolled", _SHOWN)
     if shown is None or int(shown["pid"]) != pid:
         return ctx.redirect(f"/participants/{pid}")
     settings = ctx.admin.settings

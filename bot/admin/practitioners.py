@@ -12,11 +12,10 @@ from starlette.responses import Response
 
 from bot.admin import access, auth, sessions
 from bot.admin.accounts import AccountError, Hashed, create_practitioner
-from bot.admin.context import ADMIN, ROLE_NAMES, Ctx
+from bot.admin.context import ADMIN, ROLE_NAMES, SHOWN_FOR, Ctx
 from bot.admin.whole import whole
 from store.models import Practitioner, Team
 
-SHOWN_FOR = 600  # seconds the temporary password can be shown again by reloading
 _TITLES = {"created": "Account created", "reset": "Password reset"}
 _SHOWN = re.compile(r"(?P<pid>\d+)\.(?P<kind>created|reset)\.(?P<temporary>[a-z0-9-]{23})")
 
@@ -133,13 +132,14 @@ def reset_password(ctx: Ctx) -> Response:
 def _show_once(ctx: Ctx, pid: int, kind: str, temporary: str) -> Response:
     """Post/redirect/get: the temporary password rides in a short-lived, HTTP-only cookie
     to the page that shows it, so a reload shows it again and never creates or resets twice."""
-    ctx.set_cookie(ctx.admin.cookie("password"), f"{pid}.{kind}.{temporary}", SHOWN_FOR)
-    return ctx.redirect(f"/practitioners/{pid}/password")
+    return ctx.redirect_showing(
+        "password", f"{pid}.{kind}.{temporary}", f"/practitioners/{pid}/password"
+    )
 
 
 def password_once(ctx: Ctx) -> Response:
     pid = int(ctx.param("id"))
-    shown = _SHOWN.fullmatch(ctx.request.cookies.get(ctx.admin.cookie("password"), ""))
+    shown = ctx.shown("password", _SHOWN)
     if shown is None or int(shown["pid"]) != pid:
         return ctx.redirect(f"/practitioners/{pid}")
     with ctx.admin.db.read() as session:
